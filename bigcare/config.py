@@ -1,0 +1,44 @@
+"""Settings from BIGCARE_* environment variables, and where BigCare's files live."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _resource(name: str) -> Path:
+    """A top-level folder of the repository, or its copy inside an installed wheel."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.exists() else PACKAGE_DIR.parent / name
+
+
+TEMPLATES_DIR = _resource("templates")
+MIGRATIONS_DIR = _resource("migrations")
+SEED_DIR = _resource("seed_data")
+ALEMBIC_INI = _resource("alembic.ini")
+STATIC_DIR = PACKAGE_DIR / "static"
+
+
+class Settings(BaseSettings):
+    """Everything that differs between the demo, a test run and production."""
+
+    model_config = SettingsConfigDict(env_prefix="BIGCARE_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///bigcare.db"
+    # Demo mode relaxes what only matters on a real network (Secure cookies, for one).
+    demo: bool = False
+    secret_key: SecretStr = SecretStr("change-me-outside-the-demo")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    # SQL echo is for debugging on synthetic data only: statements carry parameters.
+    sql_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,86 @@
+"""Database engine, the request session, and what every table shares."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+# Stable constraint names, so Alembic can drop and alter them on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+# WAL lets the web server read while a batch writes; FULL because a lost welfare record
+# costs more than the fsync.
+SQLITE_PRAGMAS = {
+    "journal_mode": "WAL",
+    "foreign_keys": "ON",
+    "synchronous": "FULL",
+    "busy_timeout": "10000",
+}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC: the only clock the models use."""
+    return datetime.now(UTC)
+
+
+def is_sqlite(url: str) -> bool:
+    """True when the URL names an SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for name, value in SQLITE_PRAGMAS.items():
+        cursor.execute(f"PRAGMA {name}={value}")
+    cursor.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for SQLite (pragmas set on every connection) or PostgreSQL (psycopg 3)."""
+    if is_sqlite(url):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: committed when the route returns, rolled back if it raises."""
+    with Session(request.app.state.engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def alembic_config(url: str, connection: Any = None) -> "AlembicConfig":
+    """Alembic's config for this database; with `connection`, migrations run on it."""
+    from alembic.config import Config as AlembicConfig
+
+    from bigcare.config import ALEMBIC_INI, MIGRATIONS_DIR
+
+    config = AlembicConfig(str(ALEMBIC_INI))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config

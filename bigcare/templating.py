@@ -1,0 +1,30 @@
+"""The one Jinja2 environment every page renders through, with BigCare's filters."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi.templating import Jinja2Templates
+
+from bigcare.config import TEMPLATES_DIR
+
+KST = ZoneInfo("Asia/Seoul")
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def _number(value: int | float | None) -> str:
+    """1234567 → 1,234,567 (Korean pages group thousands with commas)."""
+    return "" if value is None else f"{value:,}"
+
+
+def _kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in Seoul time; naive values are taken as UTC."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(KST).strftime(fmt)
+
+
+templates.env.filters["number"] = _number
+templates.env.filters["kst"] = _kst
