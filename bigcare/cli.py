@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 from alembic import command as alembic_command
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bigcare.config import SEED_DIR, Settings, get_settings
@@ -109,6 +112,7 @@ def serve(
         update={"host": host or settings.host, "port": port or settings.port}
     )
     _setup_logging(settings)
+    _require_current_schema(settings.database_url)
     _serve(settings)
 
 
@@ -117,6 +121,7 @@ def seed() -> None:
     """seed_data/의 서울 구·행정동·주민센터를 불러옵니다 (다시 실행해도 안전)."""
     settings = get_settings()
     _setup_logging(settings)
+    _require_current_schema(settings.database_url)
     try:
         _seed(settings.database_url)
     except BigCareError as exc:
@@ -139,23 +144,35 @@ def db_downgrade(
     console.print(f"스키마를 {revision}(으)로 내렸습니다.")
 
 
-@db_app.command("current")
-def db_current() -> None:
-    """데이터베이스의 현재 리비전과 최신 여부를 보여 줍니다."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    url = get_settings().database_url
-    config = alembic_config(url)
-    head = ScriptDirectory.from_config(config).get_current_head()
+def _revisions(url: str) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest revision)."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+    return current, head
+
+
+def _require_current_schema(url: str) -> None:
+    current, head = _revisions(url)
+    if current != head:
+        console.print(
+            "[red]오류:[/red] 데이터베이스 스키마가 최신이 아닙니다 "
+            f"(현재 {current or '없음'}, 최신 {head}). 먼저 `bigcare db upgrade`를 실행하세요."
+        )
+        raise typer.Exit(code=1)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """데이터베이스의 현재 리비전과 최신 여부를 보여 줍니다."""
+    url = get_settings().database_url
+    current, head = _revisions(url)
     table = Table(show_header=False)
-    table.add_row("데이터베이스", engine.url.render_as_string(hide_password=True))
+    table.add_row("데이터베이스", make_url(url).render_as_string(hide_password=True))
     table.add_row("현재 리비전", current or "(없음)")
     table.add_row("최신 리비전", head or "(없음)")
     table.add_row("상태", "최신" if current == head else "업그레이드 필요")

@@ -1,0 +1,192 @@
+"""Test databases: each run builds a throwaway SQLite file and a throwaway PostgreSQL database
+with `alembic upgrade head`, seeds Seoul's districts once, and rolls every test back.
+
+Every test that asks for `database` (directly or through `session`/`client`) runs once per
+database; `--db sqlite` or `--db postgresql` narrows a local run.
+"""
+
+import os
+import secrets
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from alembic import command as alembic_command
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bigcare.app import create_app
+from bigcare.config import SEED_DIR, Settings
+from bigcare.db import alembic_config, get_session, make_engine
+from bigcare.districts import service as districts_service
+
+DATABASES = ("sqlite", "postgresql")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BIGCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        action="append",
+        choices=DATABASES,
+        help="run database tests only on this database (repeatable; default: both)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("db") or list(DATABASES)
+        metafunc.parametrize("database", chosen, indirect=True, scope="session")
+
+
+@dataclass
+class TestDatabase:
+    """A migrated, seeded database for the whole run."""
+
+    __test__ = False
+    kind: str
+    url: str
+    engine: Engine
+
+
+class ScratchDatabases:
+    """Creates empty databases of either kind and drops them at the end of the run."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self.created: list[str] = []
+
+    def new(self, kind: str) -> str:
+        """The URL of a new, empty database."""
+        name = f"bigcare_test_{secrets.token_hex(4)}"
+        if kind == "sqlite":
+            return f"sqlite:///{self.tmp_dir / f'{name}.db'}"
+        admin = _postgres_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin = _postgres_admin()
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _postgres_admin() -> Engine:
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL)!r}: start it "
+            "(pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set "
+            f"BIGCARE_TEST_POSTGRES_URL. PostgreSQL tests are never skipped. ({exc.orig})"
+        )
+    return engine
+
+
+@pytest.fixture(scope="session")
+def scratch_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchDatabases]:
+    scratch = ScratchDatabases(tmp_path_factory.mktemp("databases"))
+    yield scratch
+    scratch.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database(
+    request: pytest.FixtureRequest, scratch_databases: ScratchDatabases
+) -> Iterator[TestDatabase]:
+    """The run's database of one kind: schema by Alembic, Seoul's districts seeded."""
+    kind = request.param
+    url = scratch_databases.new(kind)
+    alembic_command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    with Session(engine) as session:
+        districts_service.seed_districts(session, csv_path=SEED_DIR / districts_service.DONGS_CSV)
+        session.commit()
+    yield TestDatabase(kind=kind, url=url, engine=engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def session(database: TestDatabase) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app_settings(database: TestDatabase) -> Settings:
+    return Settings(database_url=database.url, demo=True)
+
+
+@pytest.fixture
+def client(database: TestDatabase, session: Session, app_settings: Settings) -> TestClient:
+    """The web app on the test database, every request inside the test's transaction."""
+    app = create_app(app_settings, engine=database.engine)
+    app.dependency_overrides[get_session] = lambda: session
+    return TestClient(app)
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where tests keep files a person may want to look at (screenshots, PDFs)."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+# --- reporting: counts per database, and no skipped test in CI ---------------------------
+
+_outcomes: Counter[tuple[str, str]] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        kind = next(
+            (k for k in DATABASES if f"[{k}" in report.nodeid or f"-{k}]" in report.nodeid),
+            "no database",
+        )
+        if "browser" in report.keywords:
+            kind += " (browser)"
+        _outcomes[(kind, report.outcome)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _outcomes:
+        return
+    terminalreporter.section("tests per database")
+    for kind in sorted({k for k, _ in _outcomes}):
+        parts = [
+            f"{_outcomes[(kind, o)]} {o}"
+            for o in ("passed", "failed", "skipped")
+            if _outcomes[(kind, o)]
+        ]
+        terminalreporter.write_line(f"{kind}: {', '.join(parts)}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # In CI a skipped test is a test that did not run: fail the run rather than hide it.
+    if os.environ.get("CI") and any(o == "skipped" for _, o in _outcomes.elements()):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

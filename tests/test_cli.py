@@ -1,0 +1,77 @@
+"""The `bigcare` command, run the way an operator runs it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from bigcare.cli import app
+from bigcare.config import get_settings
+from bigcare.db import make_engine
+from tests.conftest import ScratchDatabases, TestDatabase
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database_url(
+    database: TestDatabase, scratch_databases: ScratchDatabases, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """An empty database of the run's kind, named by BIGCARE_DATABASE_URL as in production."""
+    url = scratch_databases.new(database.kind)
+    monkeypatch.setenv("BIGCARE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def _count(url: str, table: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_demo_no_serve_builds_a_fresh_database_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bigcare.db").write_bytes(b"stale file from an earlier demo")
+    result = runner.invoke(app, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "행정동 424개" in result.output
+    url = f"sqlite:///{tmp_path / 'bigcare.db'}"
+    assert _count(url, "dong") == 424
+    assert _count(url, "center") == 424
+
+
+def test_db_upgrade_seed_and_current(database_url: str) -> None:
+    result = runner.invoke(app, ["db", "current"])
+    assert result.exit_code == 0 and "업그레이드 필요" in result.output
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["seed"])
+    assert first.exit_code == 0 and "새로 추가 873건" in first.output
+    again = runner.invoke(app, ["seed"])
+    assert again.exit_code == 0 and "새로 추가 0건, 갱신 0건" in again.output
+    assert _count(database_url, "gu") == 25
+
+    current = runner.invoke(app, ["db", "current"])
+    assert "최신" in current.output and "업그레이드 필요" not in current.output
+
+
+def test_db_downgrade_to_base_empties_the_schema(database_url: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["db", "downgrade", "base"])
+    assert result.exit_code == 0, result.output
+    assert "업그레이드 필요" in runner.invoke(app, ["db", "current"]).output
+
+
+def test_seed_on_a_database_without_schema_says_what_to_do(database_url: str) -> None:
+    result = runner.invoke(app, ["seed"])
+    assert result.exit_code == 1
+    assert "bigcare db upgrade" in result.output
