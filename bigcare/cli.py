@@ -1,6 +1,7 @@
 """The `bigcare` command: demo, serve, db, seed."""
 
 import logging
+import socket
 import time
 from pathlib import Path
 from typing import Annotated
@@ -65,11 +66,37 @@ def _seed(url: str) -> districts_service.SeedResult:
     return result
 
 
+class QuerylessAccessLog(logging.Filter):
+    """Drop query strings from uvicorn's access log: a search box puts names in them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+        return True
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
     from bigcare.app import create_app
 
+    if not _port_is_free(settings.host, settings.port):
+        console.print(
+            f"[red]오류:[/red] {settings.host}:{settings.port} 포트를 이미 다른 프로그램이 쓰고 "
+            "있습니다. --port 로 다른 포트를 지정하세요."
+        )
+        raise typer.Exit(code=1)
+    logging.getLogger("uvicorn.access").addFilter(QuerylessAccessLog())
     console.print(f"BigCare가 실행 중입니다: [bold]http://{settings.host}:{settings.port}/[/bold]")
     console.print("끝내려면 Ctrl+C를 누르세요.")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -1,5 +1,7 @@
 """The `bigcare` command, run the way an operator runs it."""
 
+import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from bigcare.cli import app
+from bigcare.cli import QuerylessAccessLog, app
 from bigcare.config import get_settings
 from bigcare.db import make_engine
 from tests.conftest import ScratchDatabases, TestDatabase
@@ -75,3 +77,31 @@ def test_seed_on_a_database_without_schema_says_what_to_do(database_url: str) ->
     result = runner.invoke(app, ["seed"])
     assert result.exit_code == 1
     assert "bigcare db upgrade" in result.output
+
+
+def test_serve_refuses_a_busy_port_in_korean(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert "포트를 이미 다른 프로그램이 쓰고" in result.output
+
+
+def test_access_log_never_carries_query_strings() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/people?q=김철수&rrn=800101", "1.1", 200),
+        None,
+    )
+    assert QuerylessAccessLog().filter(record)
+    assert "김철수" not in record.getMessage()
+    assert '"GET /people HTTP/1.1" 200' in record.getMessage()

@@ -3,6 +3,9 @@
 import re
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.factories import make_dong, make_gu
 
 
 def _links(html: str, prefix: str) -> list[str]:
@@ -45,3 +48,12 @@ def test_unknown_gu_is_a_korean_404_page(client: TestClient) -> None:
     assert response.status_code == 404
     assert "구 코드 99999를 찾을 수 없습니다" in response.text
     assert '<html lang="ko"' in response.text
+
+
+def test_a_newly_added_gu_and_dong_appear_on_the_pages(
+    client: TestClient, session: Session
+) -> None:
+    gu = make_gu(session, name="시험구")
+    make_dong(session, gu=gu, name="시험1동")
+    assert len(set(_links(client.get("/districts").text, "/districts/gu/"))) == 26
+    assert "시험1동" in client.get(f"/districts/gu/{gu.code}").text

@@ -10,6 +10,7 @@ from bigcare.config import SEED_DIR
 from bigcare.districts import service
 from bigcare.districts.models import Center, Dong, Gu
 from bigcare.errors import InvalidInput, NotFound
+from tests.factories import make_dong
 
 SEED_CSV = SEED_DIR / service.DONGS_CSV
 HEADER = "adm_cd,gu,dong,lat,lon\n"
@@ -152,3 +153,9 @@ def test_project_points_fits_the_box_north_up_east_right() -> None:
     width = points["e"].x - points["w"].x
     height = points["s"].y - points["n"].y
     assert width / height == pytest.approx(0.35 * 0.7916 / 0.25, rel=0.02)
+
+
+def test_a_dong_without_a_center_is_reported_not_invented(session: Session) -> None:
+    dong = make_dong(session)
+    with pytest.raises(NotFound, match="주민센터를 찾을 수 없습니다"):
+        service.get_dong_view(session, dong.code)
