@@ -173,9 +173,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _outcomes[(kind, report.outcome)] += 1
 
 
+def _skipped_in_ci() -> bool:
+    return bool(os.environ.get("CI")) and any(o == "skipped" for _, o in _outcomes.elements())
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _outcomes:
         return
+    if _skipped_in_ci():
+        terminalreporter.write_line(
+            "CI: skipped tests count as failures here — every test must run.", red=True
+        )
     terminalreporter.section("tests per database")
     for kind in sorted({k for k, _ in _outcomes}):
         parts = [
@@ -188,5 +196,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # In CI a skipped test is a test that did not run: fail the run rather than hide it.
-    if os.environ.get("CI") and any(o == "skipped" for _, o in _outcomes.elements()):
+    if _skipped_in_ci():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
