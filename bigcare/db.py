@@ -58,12 +58,19 @@ def _begin_sqlite(connection: Any) -> None:
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (pragmas set on every connection) or PostgreSQL (psycopg 3)."""
+    # Bound values (names, RRNs) stay out of error messages and logs unless echo is on for
+    # debugging on synthetic data.
+    hide = not echo
     if is_sqlite(url):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, echo=echo, hide_parameters=hide, connect_args={"check_same_thread": False}
+        )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, echo=echo, hide_parameters=hide, pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -43,3 +43,10 @@ def test_each_test_starts_from_the_seeded_database(database: TestDatabase) -> No
     with database.engine.connect() as conn:
         name = conn.execute(text("SELECT name FROM dong WHERE code = '1123068'")).scalar()
     assert name == "개포1동"
+
+
+def test_database_errors_never_carry_the_values_they_were_given(session: Session) -> None:
+    session.add(Dong(code="1199903", gu_code="11999", name="비밀이름동", lat=37.5, lon=127.0))
+    with pytest.raises(IntegrityError) as caught:
+        session.flush()
+    assert "비밀이름동" not in str(caught.value)
