@@ -30,6 +30,19 @@ class NotFound(BigCareError):
     title = "찾을 수 없습니다"
 
 
+class NotAuthenticated(BigCareError):
+    """No valid login: pages redirect to the login form, the API answers 401."""
+
+    status_code = 401
+    code = "not_authenticated"
+    title = "로그인이 필요합니다"
+
+    def __init__(self, message: str | None = None, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        # Why the login is missing ("expired", "mfa"), so the login page can say so.
+        self.reason = reason
+
+
 class PermissionDenied(BigCareError):
     status_code = 403
     code = "permission_denied"

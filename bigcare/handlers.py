@@ -3,13 +3,14 @@
 import logging
 import secrets
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bigcare.errors import BigCareError, FieldError, InvalidInput, NotFound
+from bigcare.errors import BigCareError, FieldError, InvalidInput, NotAuthenticated, NotFound
 from bigcare.templating import templates
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ def _render(
 
 async def _bigcare_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BigCareError)
+    if isinstance(exc, NotAuthenticated) and not _wants_json(request):
+        # A page asked without a login goes to the login form and comes back afterwards.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        query = urlencode({"next": target, **({"reason": exc.reason} if exc.reason else {})})
+        return RedirectResponse(f"/login?{query}", status_code=303)
     errors = exc.errors if isinstance(exc, InvalidInput) else None
     return _render(
         request,

@@ -1,0 +1,162 @@
+"""Request dependencies: who is asking, may they, and is their form really theirs (CSRF)."""
+
+import hmac
+import secrets
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from sqlmodel import Session
+
+from bigcare.auth import service
+from bigcare.auth.permissions import PERMISSIONS, PUBLIC
+from bigcare.db import SessionDep, get_session
+from bigcare.errors import NotAuthenticated, PermissionDenied
+from bigcare.privacy.crypto import Keyring
+
+SESSION_COOKIE = "bigcare_session"
+# Before login there is no server-side session: the login form uses a double-submit cookie.
+PRELOGIN_COOKIE = "bigcare_prelogin"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Pages a user who must change their password may still reach.
+PASSWORD_CHANGE_PATHS = ("/account/password", "/logout")
+
+CSRF_FAILED = (
+    "보안 확인 값(CSRF 토큰)이 없거나 맞지 않아 요청을 처리하지 않았습니다. "
+    "페이지를 새로 고친 뒤 다시 시도해 주세요."
+)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_keyring(request: Request) -> Keyring:
+    keyring: Keyring = request.app.state.keyring
+    return keyring
+
+
+KeyringDep = Annotated[Keyring, Depends(get_keyring)]
+
+
+def cookie_options(request: Request) -> dict[str, Any]:
+    """HttpOnly, SameSite=Lax, and Secure everywhere but the local demo (plain http)."""
+    return {
+        "httponly": True,
+        "samesite": "lax",
+        "secure": not request.app.state.settings.demo,
+        "path": "/",
+    }
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, **cookie_options(request))
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, **cookie_options(request))
+
+
+def prelogin_token(request: Request, response: Response) -> str:
+    """The login form's CSRF value, set as a cookie too when the browser has none yet."""
+    token = request.cookies.get(PRELOGIN_COOKIE)
+    if not token or len(token) < 20:
+        token = secrets.token_urlsafe(24)
+        response.set_cookie(PRELOGIN_COOKIE, token, **cookie_options(request))
+    return token
+
+
+async def _submitted_csrf(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # Starlette caches it: the route's Form() fields still work
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def check_csrf(request: Request, expected: str | None) -> None:
+    """Refuse a state-changing request whose token does not match (403)."""
+    if request.method in SAFE_METHODS:
+        return
+    submitted = await _submitted_csrf(request)
+    if not expected or not submitted or not hmac.compare_digest(submitted, expected):
+        raise PermissionDenied(CSRF_FAILED)
+
+
+def _resolve(request: Request, session: Session) -> service.Actor | None:
+    """Identify the caller once per request: bearer token (API) or session cookie."""
+    if hasattr(request.state, "actor"):
+        actor: service.Actor | None = request.state.actor
+        return actor
+    actor = None
+    request.state.login_session = None
+    request.state.csrf_token = None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
+        actor = service.resolve_token(session, auth[7:].strip(), ip=client_ip(request))
+        if actor is None:
+            raise NotAuthenticated("API 토큰이 없거나 폐기되었습니다")
+    elif token := request.cookies.get(SESSION_COOKIE):
+        found = service.resolve_session(session, token)
+        if found is not None:
+            login_session, user = found
+            request.state.login_session = login_session
+            request.state.user = user
+            request.state.csrf_token = login_session.csrf_secret
+            if not login_session.mfa_pending:
+                actor = service.actor_for(user, ip=client_ip(request), session_id=login_session.id)
+    request.state.actor = actor
+    return actor
+
+
+PermissionDependency = Callable[[Request, Session], Coroutine[Any, Any, Any]]
+
+
+def require(permission: str) -> PermissionDependency:
+    """A dependency that lets the request through only with `permission`; returns the Actor
+    (or None for PUBLIC routes). Every route declares one: the access-matrix test checks."""
+    if permission != PUBLIC and permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    async def dependency(
+        request: Request, session: Annotated[Session, Depends(get_session)]
+    ) -> Any:
+        actor = _resolve(request, session)
+        if permission == PUBLIC:
+            return actor
+        if actor is None:
+            pending = request.state.login_session
+            raise NotAuthenticated(reason="mfa" if pending is not None else None)
+        if actor.token_id is None:
+            await check_csrf(request, request.state.csrf_token)
+            user = request.state.user
+            if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+                raise NotAuthenticated(reason="password")
+        if not actor.can(permission):
+            raise PermissionDenied(
+                f"이 화면은 '{PERMISSIONS[permission]}' 권한이 있어야 볼 수 있습니다. "
+                f"({actor.role.label} 계정)"
+            )
+        return actor
+
+    dependency.bigcare_permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def public() -> PermissionDependency:
+    """Routes anyone may reach (login form, health check)."""
+    return require(PUBLIC)
+
+
+def ActorDep(permission: str) -> Any:
+    """`actor: ActorDep("case.read")` in a route signature."""
+    return Annotated[service.Actor, Depends(require(permission))]
+
+
+__all__ = ["KeyringDep", "SessionDep"]
