@@ -1,20 +1,31 @@
-"""The FastAPI application factory: settings, database, routers, static files, error pages."""
+"""The FastAPI application factory: settings, database, keys, routers, static files, errors."""
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from bigcare import handlers
+from bigcare.auth import admin_routes as auth_admin_routes
+from bigcare.auth import routes as auth_routes
+from bigcare.auth.deps import ActorDep, require
+from bigcare.auth.permissions import PUBLIC
+from bigcare.cases import api as cases_api
+from bigcare.cases import routes as cases_routes
+from bigcare.cases import service as cases_service
 from bigcare.config import STATIC_DIR, Settings, get_settings
 from bigcare.db import SessionDep, make_engine
 from bigcare.districts import api as districts_api
 from bigcare.districts import routes as districts_routes
-from bigcare.districts import service as districts_service
+from bigcare.facilities import api as facilities_api
+from bigcare.facilities import routes as facilities_routes
+from bigcare.privacy.crypto import Keyring
+from bigcare.privacy.keys import load_keyring
 from bigcare.templating import templates
 
 log = logging.getLogger(__name__)
@@ -32,20 +43,28 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+Public = Annotated[Any, Depends(require(PUBLIC))]
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the web application; tests pass their own settings and engine."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    keyring: Keyring | None = None,
+) -> FastAPI:
+    """Build the web application; tests pass their own settings, engine and key ring.
+    Outside the demo it refuses to start without a data key (DataKeyError)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="BigCare 서울 통합사례관리",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.keyring = keyring or load_keyring(settings)[0]
 
     @app.middleware("http")
     async def security_headers(
@@ -54,25 +73,46 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        # Pages and API answers carry personal data: no browser or proxy may keep a copy.
+        # Static files (CSS, fonts, scripts) are the same for everyone and may be cached.
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
         return response
 
     # KRDS's stylesheet is 580 KB as shipped and about 52 KB compressed.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(districts_routes.router)
-    app.include_router(districts_api.router)
+    for module in (
+        auth_routes,
+        auth_admin_routes,
+        districts_routes,
+        districts_api,
+        facilities_routes,
+        facilities_api,
+        cases_routes,
+        cases_api,
+    ):
+        app.include_router(module.router)
     _add_home(app)
     return app
 
 
 def _add_home(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, session: SessionDep) -> HTMLResponse:
-        counts = districts_service.count_districts(session)
-        return templates.TemplateResponse(request, "home.html", {"counts": counts})
+    def home(
+        request: Request, session: SessionDep, actor: ActorDep("account.self")
+    ) -> HTMLResponse:
+        summary = cases_service.get_home_summary(session, actor=actor)
+        return templates.TemplateResponse(request, "home.html", {"summary": summary})
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz(session: SessionDep) -> JSONResponse:
+    def healthz(session: SessionDep, _: Public) -> JSONResponse:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         return JSONResponse({"status": "ok"})
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_: Public) -> JSONResponse:
+        # The API's shape is no secret; facility developers read it before they hold a token.
+        return JSONResponse(app.openapi())

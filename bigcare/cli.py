@@ -15,10 +15,15 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from bigcare import cli_admin
+from bigcare.cases import demo as cases_demo
 from bigcare.config import SEED_DIR, Settings, get_settings
 from bigcare.db import alembic_config, make_engine
 from bigcare.districts import service as districts_service
 from bigcare.errors import BigCareError
+from bigcare.privacy.crypto import DataKeyError, Keyring
+from bigcare.privacy.keys import load_keyring
+from bigcare.privacy.logs import configure_logging
 
 app = typer.Typer(
     help="BigCare 서울 통합사례관리 — 명령줄 도구",
@@ -29,18 +34,20 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="데이터베이스 스키마 (Alembic)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cli_admin.users_app, name="users")
+app.add_typer(cli_admin.keys_app, name="keys")
+app.add_typer(cli_admin.audit_app, name="audit")
+app.command("otp")(cli_admin.otp)
 console = Console()
 log = logging.getLogger("bigcare")
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Every line goes through the redacting filter: no RRN or phone number reaches a log.
+    configure_logging(settings.log_level)
 
 
-def _fail(exc: BigCareError) -> typer.Exit:
+def _fail(exc: BigCareError | DataKeyError) -> typer.Exit:
     console.print(f"[red]오류:[/red] {exc.message}")
     for error in getattr(exc, "errors", []):
         where = f"{error.row}행 " if error.row else ""
@@ -85,10 +92,15 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, keyring: Keyring | None = None) -> None:
     import uvicorn
 
     from bigcare.app import create_app
+
+    try:
+        keyring = keyring or load_keyring(settings)[0]
+    except DataKeyError as exc:
+        raise _fail(exc) from exc
 
     if not _port_is_free(settings.host, settings.port):
         console.print(
@@ -99,7 +111,14 @@ def _serve(settings: Settings) -> None:
     logging.getLogger("uvicorn.access").addFilter(QuerylessAccessLog())
     console.print(f"BigCare가 실행 중입니다: [bold]http://{settings.host}:{settings.port}/[/bold]")
     console.print("끝내려면 Ctrl+C를 누르세요.")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # log_config=None: uvicorn's loggers reach our redacting root handler instead of its own.
+    uvicorn.run(
+        create_app(settings, keyring=keyring),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=None,
+    )
 
 
 @app.command()
@@ -111,21 +130,72 @@ def demo(
     """이 폴더에 새 데모 데이터베이스를 만들고(스키마, 기준 데이터) 웹 서버를 실행합니다."""
     started = time.perf_counter()
     db_file = db_file.resolve()
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    key_file = db_file.with_suffix(".key")
+    # A fresh demo database gets a fresh key: the old key only sealed the data deleted here.
+    for path in (*(Path(f"{db_file}{s}") for s in ("", "-wal", "-shm", "-journal")), key_file):
+        path.unlink(missing_ok=True)
     settings = get_settings().model_copy(
-        update={"database_url": f"sqlite:///{db_file}", "demo": True, "port": port}
+        update={
+            "database_url": f"sqlite:///{db_file}",
+            "demo": True,
+            "port": port,
+            "data_key_file": key_file,
+        }
     )
     _setup_logging(settings)
     console.print(f"데모 데이터베이스를 만듭니다: {db_file}")
     alembic_command.upgrade(alembic_config(settings.database_url), "head")
     try:
+        keyring, created = load_keyring(settings)
         _seed(settings.database_url)
-    except BigCareError as exc:
+        result = _seed_demo(settings.database_url, keyring)
+    except (BigCareError, DataKeyError) as exc:
         raise _fail(exc) from exc
+    if created:
+        console.print(
+            f"데이터 암호키를 만들었습니다: {key_file} (데모 전용, 이 폴더 밖에 두지 마세요)"
+        )
+    _print_demo(result, port)
     console.print(f"준비 완료 ({time.perf_counter() - started:.1f}초).")
     if serve:
-        _serve(settings)
+        _serve(settings, keyring)
+
+
+def _seed_demo(url: str, keyring: Keyring) -> cases_demo.DemoResult:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            result = cases_demo.seed_demo(session, keyring=keyring)
+            session.commit()
+    finally:
+        engine.dispose()
+    return result
+
+
+def _print_demo(result: cases_demo.DemoResult, port: int) -> None:
+    console.print(
+        f"데모 자료: 시설 {result.facilities}곳, 대상자 {result.persons:,}명 "
+        "(이름·주민등록번호·전화번호는 모두 만든 값입니다)"
+    )
+    # Plain lines, not a table: a terminal narrower than a secret would fold or cut it.
+    console.print(f"[bold]데모 계정[/bold] (비밀번호는 모두 {cases_demo.DEMO_PASSWORD})")
+    for account in result.accounts:
+        line = f"  {account.username:<18} {account.role.label} · {account.scope}"
+        if account.totp_secret:
+            line += f"  2단계 인증 비밀키 {account.totp_secret}  복구 코드 {account.recovery_code}"
+        console.print(line, soft_wrap=True, highlight=False)
+    console.print(
+        "2단계 인증 번호: 인증 앱에 비밀키를 등록하거나 `bigcare otp 비밀키`로 지금의 "
+        "6자리 번호를 확인하세요."
+    )
+    if result.api_token:
+        console.print(f"시설 API 토큰 ({result.api_facility}):")
+        console.print(f"  {result.api_token}", soft_wrap=True)
+        console.print(
+            f"  curl -H 'Authorization: Bearer {result.api_token}' "
+            f"http://127.0.0.1:{port}/api/v1/facilities/{result.api_facility}",
+            soft_wrap=True,
+        )
 
 
 @app.command()

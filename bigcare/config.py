@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Demo mode relaxes what only matters on a real network (Secure cookies, for one).
     demo: bool = False
     secret_key: SecretStr = SecretStr("change-me-outside-the-demo")
+    # The data key ring that seals RRNs and TOTP secrets: "k2:<base64>,k1:<base64>", current
+    # key first. Or a file holding that text; only the demo creates the file when it is missing.
+    data_key: SecretStr | None = None
+    data_key_file: Path = Path("bigcare.key")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

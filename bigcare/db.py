@@ -1,8 +1,10 @@
 """Database engine, the request session, and what every table shares."""
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
@@ -21,6 +23,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
+log = logging.getLogger(__name__)
 
 # WAL lets the web server read while a batch writes; FULL because a lost welfare record
 # costs more than the fsync.
@@ -32,9 +35,18 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Seoul time: what users read and what "today" means for ages and deadlines.
+KST = ZoneInfo("Asia/Seoul")
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware UTC: the only clock the models use."""
     return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """A stored time as aware UTC: SQLite hands timezone-aware columns back naive (in UTC)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_sqlite(url: str) -> bool:
@@ -73,15 +85,41 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+# session.info key: work that must be kept even when the request fails (the access-log row
+# of a refused or out-of-scope attempt), redone after the rollback.
+KEEP_AFTER_ROLLBACK = "bigcare_keep_after_rollback"
+
+
+def keep_after_rollback(session: Session, redo: Callable[[Session], object]) -> None:
+    """Redo `redo(session)` and commit it if this unit of work is rolled back."""
+    session.info.setdefault(KEEP_AFTER_ROLLBACK, []).append(redo)
+
+
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit when the caller's work returns; roll back if it raises, keeping what must stay."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        redo = session.info.pop(KEEP_AFTER_ROLLBACK, [])
+        if redo:
+            try:
+                for step in redo:
+                    step(session)
+                session.commit()
+            except Exception:
+                session.rollback()
+                log.exception("could not keep the access-log rows of a failed request")
+        raise
+    finally:
+        session.info.pop(KEEP_AFTER_ROLLBACK, None)
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the route returns, rolled back if it raises."""
     with Session(request.app.state.engine) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        yield from unit_of_work(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -79,8 +79,13 @@ def _render(
 async def _bigcare_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BigCareError)
     if isinstance(exc, NotAuthenticated) and not _wants_json(request):
-        # A page asked without a login goes to the login form and comes back afterwards.
+        # A page asked without a login goes to the login form and comes back afterwards;
+        # a half-finished login to its second step; a temporary password to the change form.
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if exc.reason == "password":
+            return RedirectResponse("/account/password", status_code=303)
+        if exc.reason == "mfa":
+            return RedirectResponse(f"/login/totp?{urlencode({'next': target})}", status_code=303)
         query = urlencode({"next": target, **({"reason": exc.reason} if exc.reason else {})})
         return RedirectResponse(f"/login?{query}", status_code=303)
     errors = exc.errors if isinstance(exc, InvalidInput) else None

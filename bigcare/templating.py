@@ -1,15 +1,25 @@
 """The one Jinja2 environment every page renders through, with BigCare's filters."""
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from bigcare.config import TEMPLATES_DIR
+from bigcare.db import KST
 
-KST = ZoneInfo("Asia/Seoul")
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+def _auth_context(request: Request) -> dict[str, Any]:
+    """Who is looking (for the menu) and the CSRF token every form carries."""
+    return {
+        "actor": getattr(request.state, "actor", None),
+        "csrf_token": getattr(request.state, "csrf_token", None),
+    }
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_auth_context])
 
 
 def _number(value: int | float | None) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
 from bigcare.auth.models import AccessLog
-from bigcare.db import utcnow
+from bigcare.db import KST, keep_after_rollback, utcnow
 from bigcare.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KST = ZoneInfo("Asia/Seoul")
 GENESIS = "0" * 64
 # 개인정보의 안전성 확보조치 기준 제8조: keep access records at least two years.
 RETENTION_DAYS = 2 * 365 + 1
@@ -36,7 +35,10 @@ ACTION_LABELS = {
     "auth.logout": "로그아웃",
     "auth.lockout": "계정 잠금",
     "auth.totp": "2단계 인증",
+    "auth.totp.enrol": "2단계 인증 등록",
+    "auth.recovery_codes": "복구 코드 재발급",
     "auth.password": "비밀번호 변경",
+    "access.denied": "권한 없는 접근 시도",
     "user.create": "사용자 생성",
     "user.disable": "사용자 비활성화",
     "user.reset_password": "비밀번호 초기화",
@@ -89,8 +91,9 @@ def _row_hash(prev_hash: str, row: AccessLog) -> str:
 
 def _lock_chain(session: Session) -> None:
     # Two requests appending at once must not both link to the same previous row.
-    # PostgreSQL: an advisory lock held to commit. SQLite: transactions already begin
-    # IMMEDIATE (see db.py), so writers are serialised by the database itself.
+    # PostgreSQL: an advisory lock held to commit, so appends are serialised and ids follow
+    # the chain. SQLite allows one writer at a time; a transaction whose snapshot went stale
+    # fails with "database is locked" rather than forking the chain.
     if session.get_bind().dialect.name == "postgresql":
         session.exec(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))  # type: ignore[call-overload]
 
@@ -107,7 +110,16 @@ def record(
     actor_label: str | None = None,
     ip: str | None = None,
 ) -> AccessLog:
-    """Append one access-log row in the caller's transaction (it commits with the work)."""
+    """Append one access-log row in the caller's transaction (it commits with the work).
+    A refused or failed attempt is kept even when the request then fails and rolls back."""
+    if outcome != OK:
+        kept = {"action": action, "subject": subject, "target": target, "reason": reason}
+        keep_after_rollback(
+            session,
+            lambda again: record(
+                again, actor=actor, outcome=outcome, actor_label=actor_label, ip=ip, **kept
+            ),
+        )
     _lock_chain(session)
     prev = session.exec(select(AccessLog.hash).order_by(col(AccessLog.id).desc()).limit(1)).first()
     row = AccessLog(
@@ -171,7 +183,8 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
             result.checked += 1
             result.head_id, result.head_hash = row.id, row.hash
         last_id = rows[-1].id or last_id
-        session.expunge_all()
+        for row in rows:  # keep memory flat over millions of rows
+            session.expunge(row)
     return result
 
 
@@ -210,6 +223,15 @@ class LogFilter:
     subject_person_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+
+
+def parse_month(text: str) -> date:
+    """ "2026-11" → 2026-11-01. Raises InvalidInput."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise InvalidInput("월은 YYYY-MM 형식으로 입력하세요 (예: 2026-11)") from None
 
 
 def _kst_day_start(day: date) -> datetime:

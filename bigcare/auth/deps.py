@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from sqlmodel import Session
 
-from bigcare.auth import service
+from bigcare.auth import audit, service, sessions, tokens
 from bigcare.auth.permissions import PERMISSIONS, PUBLIC
-from bigcare.db import SessionDep, get_session
+from bigcare.db import get_session
 from bigcare.errors import NotAuthenticated, PermissionDenied
 from bigcare.privacy.crypto import Keyring
 
@@ -30,10 +30,12 @@ CSRF_FAILED = (
 
 
 def client_ip(request: Request) -> str | None:
+    """The caller's address as the server sees it (a proxy must be configured to pass it)."""
     return request.client.host if request.client else None
 
 
 def get_keyring(request: Request) -> Keyring:
+    """The data key ring the app loaded at start."""
     keyring: Keyring = request.app.state.keyring
     return keyring
 
@@ -52,20 +54,26 @@ def cookie_options(request: Request) -> dict[str, Any]:
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """Hand the browser its (new) session id; no Max-Age, so it dies with the browser."""
     response.set_cookie(SESSION_COOKIE, token, **cookie_options(request))
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
+    """Tell the browser to forget the session id (the server has already ended it)."""
     response.delete_cookie(SESSION_COOKIE, **cookie_options(request))
 
 
-def prelogin_token(request: Request, response: Response) -> str:
-    """The login form's CSRF value, set as a cookie too when the browser has none yet."""
+def prelogin_value(request: Request) -> tuple[str, bool]:
+    """The login form's CSRF value (the browser's cookie, or a new one) and whether it is new."""
     token = request.cookies.get(PRELOGIN_COOKIE)
-    if not token or len(token) < 20:
-        token = secrets.token_urlsafe(24)
-        response.set_cookie(PRELOGIN_COOKIE, token, **cookie_options(request))
-    return token
+    if token and len(token) >= 20:
+        return token, False
+    return secrets.token_urlsafe(24), True
+
+
+def set_prelogin_cookie(request: Request, response: Response, token: str) -> None:
+    """Give the browser the login form's CSRF value as a cookie (double-submit check)."""
+    response.set_cookie(PRELOGIN_COOKIE, token, **cookie_options(request))
 
 
 async def _submitted_csrf(request: Request) -> str:
@@ -89,33 +97,43 @@ async def check_csrf(request: Request, expected: str | None) -> None:
         raise PermissionDenied(CSRF_FAILED)
 
 
-def _resolve(request: Request, session: Session) -> service.Actor | None:
-    """Identify the caller once per request: bearer token (API) or session cookie."""
+def resolve_actor(request: Request, session: Session) -> service.Actor | None:
+    """Identify the caller once per request: a bearer token (API only) or the session cookie.
+    Leaves the login session, user and CSRF secret on request.state for pages and forms."""
     if hasattr(request.state, "actor"):
         actor: service.Actor | None = request.state.actor
         return actor
     actor = None
     request.state.login_session = None
+    request.state.user = None
     request.state.csrf_token = None
+    request.state.session_lost = False
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
-        actor = service.resolve_token(session, auth[7:].strip(), ip=client_ip(request))
+        actor = tokens.resolve_token(session, auth[7:].strip(), ip=client_ip(request))
         if actor is None:
             raise NotAuthenticated("API 토큰이 없거나 폐기되었습니다")
     elif token := request.cookies.get(SESSION_COOKIE):
-        found = service.resolve_session(session, token)
-        if found is not None:
+        found = sessions.resolve_session(session, token)
+        if found is None:
+            request.state.session_lost = True
+        else:
             login_session, user = found
             request.state.login_session = login_session
             request.state.user = user
             request.state.csrf_token = login_session.csrf_secret
             if not login_session.mfa_pending:
-                actor = service.actor_for(user, ip=client_ip(request), session_id=login_session.id)
+                actor = service.actor_for(
+                    user,
+                    ip=client_ip(request),
+                    session_id=login_session.id,
+                    scope_name=service.scope_name(session, user),
+                )
     request.state.actor = actor
     return actor
 
 
-PermissionDependency = Callable[[Request, Session], Coroutine[Any, Any, Any]]
+PermissionDependency = Callable[..., Coroutine[Any, Any, Any]]
 
 
 def require(permission: str) -> PermissionDependency:
@@ -127,20 +145,28 @@ def require(permission: str) -> PermissionDependency:
     async def dependency(
         request: Request, session: Annotated[Session, Depends(get_session)]
     ) -> Any:
-        actor = _resolve(request, session)
+        actor = resolve_actor(request, session)
         if permission == PUBLIC:
             return actor
         if actor is None:
-            pending = request.state.login_session
-            raise NotAuthenticated(reason="mfa" if pending is not None else None)
+            if request.state.login_session is not None:
+                raise NotAuthenticated(reason="mfa")
+            raise NotAuthenticated(reason="expired" if request.state.session_lost else None)
         if actor.token_id is None:
             await check_csrf(request, request.state.csrf_token)
             user = request.state.user
             if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
                 raise NotAuthenticated(reason="password")
         if not actor.can(permission):
+            audit.record(
+                session,
+                actor=actor,
+                action="access.denied",
+                outcome=audit.DENIED,
+                target=f"{request.method} {request.url.path} ({permission})",
+            )
             raise PermissionDenied(
-                f"이 화면은 '{PERMISSIONS[permission]}' 권한이 있어야 볼 수 있습니다. "
+                f"이 화면은 '{PERMISSIONS[permission]}' 권한이 있어야 쓸 수 있습니다. "
                 f"({actor.role.label} 계정)"
             )
         return actor
@@ -149,14 +175,11 @@ def require(permission: str) -> PermissionDependency:
     return dependency
 
 
-def public() -> PermissionDependency:
-    """Routes anyone may reach (login form, health check)."""
-    return require(PUBLIC)
-
-
 def ActorDep(permission: str) -> Any:
-    """`actor: ActorDep("case.read")` in a route signature."""
+    """`actor: ActorDep("case.read")` in a route signature: the acting user, permission checked."""
     return Annotated[service.Actor, Depends(require(permission))]
 
 
-__all__ = ["KeyringDep", "SessionDep"]
+def permission_of(dependency: Callable[..., Any]) -> str | None:
+    """The permission a dependency made by `require` checks (None for any other callable)."""
+    return getattr(dependency, "bigcare_permission", None)

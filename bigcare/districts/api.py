@@ -1,7 +1,8 @@
 """JSON API for Seoul's gu, dongs and community service centers."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from bigcare.auth.deps import require
 from bigcare.db import SessionDep
 from bigcare.districts import service
 from bigcare.districts.schemas import (
@@ -13,7 +14,11 @@ from bigcare.districts.schemas import (
     GuRead,
 )
 
-router = APIRouter(prefix="/api/v1/districts", tags=["districts"])
+router = APIRouter(
+    prefix="/api/v1/districts",
+    tags=["districts"],
+    dependencies=[Depends(require("district.read"))],
+)
 
 
 @router.get("/gu", response_model=list[GuRead])

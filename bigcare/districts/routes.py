@@ -1,13 +1,17 @@
 """Pages: Seoul's gu → a gu's dongs → a dong's community service center."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from bigcare.auth.deps import require
 from bigcare.db import SessionDep
 from bigcare.districts import service
 from bigcare.templating import templates
 
-router = APIRouter(prefix="/districts", tags=["districts"])
+# Reference data every staff account reads; facility accounts have no need for it.
+router = APIRouter(
+    prefix="/districts", tags=["districts"], dependencies=[Depends(require("district.read"))]
+)
 
 
 @router.get("", response_class=HTMLResponse)

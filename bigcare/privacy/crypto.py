@@ -222,7 +222,7 @@ class Keyring:
 def load_or_create_key_file(path: Path) -> tuple[Keyring, bool]:
     """Read the keyring file, or create it (mode 0o600) with one new key; (keyring, created)."""
     try:
-        return _read_key_file(path), False
+        return read_key_file(path), False
     except FileNotFoundError:
         pass
     keyring = Keyring.generate()
@@ -231,7 +231,7 @@ def load_or_create_key_file(path: Path) -> tuple[Keyring, bool]:
         # a key that may already have sealed data.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _read_key_file(path), False
+        return read_key_file(path), False
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(keyring.serialize() + "\n")
         handle.flush()
@@ -240,7 +240,7 @@ def load_or_create_key_file(path: Path) -> tuple[Keyring, bool]:
     return keyring, True
 
 
-def _read_key_file(path: Path) -> Keyring:
+def read_key_file(path: Path) -> Keyring:
     """Parse a key file, warning when others can read it."""
     text = path.read_text(encoding="ascii")
     mode = path.stat().st_mode & 0o777

@@ -1,0 +1,141 @@
+"""The demo's people: one account per role in a named demo gu, a few facilities, and
+synthetic residents with valid (made-up) RRNs. Every name and number here is generated."""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from faker import Faker
+from sqlmodel import Session, select
+
+from bigcare.auth import service as auth_service
+from bigcare.auth import sessions as auth_sessions
+from bigcare.auth import tokens as auth_tokens
+from bigcare.auth.permissions import Role, requires_second_factor
+from bigcare.cases import service
+from bigcare.districts.models import Dong
+from bigcare.facilities import service as facilities_service
+from bigcare.privacy import rrn as rrns
+from bigcare.privacy.crypto import Keyring
+
+DEMO_GU = "11230"  # 강남구
+DEMO_DONG = "1123068"  # 개포1동
+# 서초구 next door: facilities and residents the 강남구 demo accounts must not see.
+OTHER_GU = "11220"
+# Long enough, not on the common-password list; printed by `bigcare demo` for every account.
+DEMO_PASSWORD = "gaepo-demo-2026"  # noqa: S105 (a published demo credential)
+FACILITY_KINDS = (
+    ("노인복지관", "노인종합복지관"),
+    ("장애인복지관", "장애인종합복지관"),
+    ("종합사회복지관", "종합사회복지관"),
+    ("푸드뱅크", "푸드마켓"),
+    ("재가노인복지센터", "재가노인지원센터"),
+    ("보건소", "보건지소"),
+)
+
+
+@dataclass
+class DemoAccount:
+    """What a new user needs to try an account: printed once by `bigcare demo`."""
+
+    username: str
+    role: Role
+    scope: str
+    totp_secret: str | None = None
+    recovery_code: str | None = None
+
+
+@dataclass
+class DemoResult:
+    """Everything the demo created that the terminal should show."""
+
+    accounts: list[DemoAccount] = field(default_factory=list)
+    facilities: int = 0
+    persons: int = 0
+    api_token: str | None = None
+    api_facility: str | None = None
+
+
+def _dongs(session: Session, gu_code: str) -> list[Dong]:
+    return list(session.exec(select(Dong).where(Dong.gu_code == gu_code).order_by(Dong.code)))
+
+
+def _birth_date(rng: random.Random) -> date:
+    # Welfare caseloads lean old: half the residents are 65 or older.
+    age = rng.choice([rng.randint(0, 64), rng.randint(65, 98)])
+    return date(2026, 1, 1) - timedelta(days=age * 365 + rng.randint(0, 364))
+
+
+def seed_demo(session: Session, *, keyring: Keyring, seed: int = 20261125) -> DemoResult:
+    """Create the demo accounts, facilities and residents (run once, on an empty database)."""
+    rng = random.Random(seed)  # noqa: S311 (repeatable synthetic data, not secrets)
+    faker = Faker("ko_KR")
+    faker.seed_instance(seed)
+    result = DemoResult()
+    gangnam = _dongs(session, DEMO_GU)
+
+    facilities = []
+    for i, dong in enumerate([*gangnam[:8], *_dongs(session, OTHER_GU)[:4]]):
+        kind, suffix = FACILITY_KINDS[i % len(FACILITY_KINDS)]
+        facilities.append(
+            facilities_service.create_facility(
+                session,
+                code=f"F{dong.code}{i:02d}",
+                name=f"{dong.name} {suffix}",
+                kind=kind,
+                dong_code=dong.code,
+            )
+        )
+    result.facilities = len(facilities)
+
+    for dong in [*gangnam, *_dongs(session, OTHER_GU)[:3]]:
+        count = 40 if dong.code == DEMO_DONG else 12
+        for _ in range(count):
+            born = _birth_date(rng)
+            sex = rng.choice(["M", "F"])
+            service.create_person(
+                session,
+                keyring=keyring,
+                name=faker.last_name() + faker.first_name(),
+                dong_code=dong.code,
+                rrn=rrns.make_rrn(born, sex, rng=rng),
+                phone=f"010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d}",
+                address=f"서울특별시 {faker.road_name()}로 {rng.randint(1, 300)}, "
+                f"{rng.randint(1, 20)}동 {rng.randint(101, 1504)}호",
+            )
+            result.persons += 1
+
+    own_facility = facilities[0]
+    accounts = [
+        ("cw.gaepo1", "김사례", Role.CASEWORKER, DEMO_DONG),
+        ("planner.gaepo1", "이플래너", Role.WELFARE_PLANNER, DEMO_DONG),
+        ("nurse.gaepo1", "박간호", Role.VISITING_NURSE, DEMO_DONG),
+        ("head.gaepo1", "최센터장", Role.CENTER_MANAGER, DEMO_DONG),
+        ("gu.gangnam", "정구청", Role.GU_MANAGER, DEMO_GU),
+        ("city.manager", "한시청", Role.CITY_MANAGER, None),
+        ("facility.uploader", "윤시설", Role.FACILITY_UPLOADER, own_facility.code),
+        ("admin", "서관리", Role.ADMIN, None),
+    ]
+    for username, display_name, role, scope in accounts:
+        user = auth_service.create_user(
+            session,
+            by="demo",
+            username=username,
+            display_name=display_name,
+            role=role,
+            scope_code=scope,
+            password=DEMO_PASSWORD,
+        )
+        scope_label = auth_service.scope_name(session, user)
+        account = DemoAccount(username=username, role=role, scope=scope_label)
+        if requires_second_factor(role):
+            secret, codes = auth_sessions.enrol_totp_directly(session, user=user, keyring=keyring)
+            account.totp_secret, account.recovery_code = secret, codes[0]
+        result.accounts.append(account)
+        if role is Role.FACILITY_UPLOADER:
+            actor = auth_service.actor_for(user)
+            raw, _ = auth_tokens.create_token(
+                session, actor=actor, facility_code=own_facility.code, name="데모 연계 시스템"
+            )
+            result.api_token, result.api_facility = raw, own_facility.code
+    return result
