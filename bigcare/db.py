@@ -95,19 +95,30 @@ def keep_after_rollback(session: Session, redo: Callable[[Session], object]) -> 
     session.info.setdefault(KEEP_AFTER_ROLLBACK, []).append(redo)
 
 
-def unit_of_work(session: Session) -> Iterator[Session]:
-    """Commit when the caller's work returns; roll back if it raises, keeping what must stay."""
+def unit_of_work(session: Session, *, nested: bool = False) -> Iterator[Session]:
+    """Commit when the caller's work returns; roll back if it raises, keeping what must stay.
+    nested=True runs the unit in a SAVEPOINT (tests: one request inside the test's transaction)."""
+    unit = session.begin_nested() if nested else None
     try:
         yield session
-        session.commit()
+        if unit is not None:
+            unit.commit()
+        else:
+            session.commit()
     except BaseException:
-        session.rollback()
+        if unit is not None:
+            unit.rollback()
+        else:
+            session.rollback()
         redo = session.info.pop(KEEP_AFTER_ROLLBACK, [])
         if redo:
             try:
                 for step in redo:
                     step(session)
-                session.commit()
+                if unit is None:
+                    session.commit()
+                else:
+                    session.flush()
             except Exception:
                 session.rollback()
                 log.exception("could not keep the access-log rows of a failed request")

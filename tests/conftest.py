@@ -5,6 +5,7 @@ Every test that asks for `database` (directly or through `session`/`client`) run
 database; `--db sqlite` or `--db postgresql` narrows a local run.
 """
 
+import logging
 import os
 import secrets
 from collections import Counter
@@ -21,9 +22,15 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bigcare.app import create_app
+from bigcare.auth.models import User
+from bigcare.auth.permissions import Role
 from bigcare.config import SEED_DIR, Settings
-from bigcare.db import alembic_config, get_session, make_engine
+from bigcare.db import alembic_config, get_session, make_engine, unit_of_work
 from bigcare.districts import service as districts_service
+from bigcare.privacy.crypto import Keyring
+from bigcare.privacy.logs import redacting_handler
+from bigcare.privacy.rrn import RRN_PATTERN
+from tests.factories import SENSITIVE_VALUES, make_user, sign_in
 
 DATABASES = ("sqlite", "postgresql")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -137,17 +144,44 @@ def session(database: TestDatabase) -> Iterator[Session]:
         connection.close()
 
 
+@pytest.fixture(scope="session")
+def keyring() -> Keyring:
+    """The run's data key ring (one fresh key), as the app would load from BIGCARE_DATA_KEY."""
+    return Keyring.generate("test1")
+
+
 @pytest.fixture
 def app_settings(database: TestDatabase) -> Settings:
     return Settings(database_url=database.url, demo=True)
 
 
 @pytest.fixture
-def client(database: TestDatabase, session: Session, app_settings: Settings) -> TestClient:
-    """The web app on the test database, every request inside the test's transaction."""
-    app = create_app(app_settings, engine=database.engine)
-    app.dependency_overrides[get_session] = lambda: session
+def client(
+    database: TestDatabase, session: Session, app_settings: Settings, keyring: Keyring
+) -> TestClient:
+    """The web app on the test database, not signed in. Every request runs inside the test's
+    transaction with the production commit/rollback rules (a failed request rolls back to a
+    savepoint, keeping its access-log rows), and everything is undone after the test."""
+    app = create_app(app_settings, engine=database.engine, keyring=keyring)
+
+    def request_session() -> Iterator[Session]:
+        yield from unit_of_work(session, nested=True)
+
+    app.dependency_overrides[get_session] = request_session
     return TestClient(app)
+
+
+@pytest.fixture
+def caseworker(session: Session) -> User:
+    """A caseworker at 개포1동 (강남구)."""
+    return make_user(session, role=Role.CASEWORKER, scope_code="1123068")
+
+
+@pytest.fixture
+def staff_client(client: TestClient, session: Session, caseworker: User) -> TestClient:
+    """The web app signed in as the 개포1동 caseworker; `staff_client.csrf` holds the token."""
+    client.csrf = sign_in(client, session, caseworker)  # type: ignore[attr-defined]
+    return client
 
 
 @pytest.fixture
@@ -178,6 +212,7 @@ def _skipped_in_ci() -> bool:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    _report_log_scan(terminalreporter)
     if not _outcomes:
         return
     if _skipped_in_ci():
@@ -198,3 +233,79 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # In CI a skipped test is a test that did not run: fail the run rather than hide it.
     if _skipped_in_ci():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    # Runs before the terminal summary that reports it.
+    if _scan_run_log():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- the run's log output must hold no RRN, name or phone --------------------------------
+
+RUN_LOG = ARTIFACTS_DIR / "test-run.log"
+_log_leaks: list[str] = []
+_log_handler: logging.Handler | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Write every INFO+ record of the whole run through the production log handler (the same
+    redacting handler `bigcare serve` and the CLI use) into test-artifacts/test-run.log."""
+    global _log_handler
+    if hasattr(config, "workerinput"):
+        return
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    _log_handler = redacting_handler(RUN_LOG.open("w", encoding="utf-8"))
+    _log_handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(_log_handler)
+    if root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    # The test HTTP client logs every URL it calls, query strings included; that is the test
+    # harness talking, not BigCare (whose own access log drops query strings).
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+
+
+def scan_log(text: str, sensitive: set[str]) -> list[str]:
+    """Lines of log text that carry an RRN-shaped number or a known name, phone or RRN."""
+    leaks = []
+    for line in text.splitlines():
+        if RRN_PATTERN.search(line):
+            leaks.append(f"RRN-shaped number: {line[:200]}")
+            continue
+        found = next((value for value in sensitive if len(value) >= 2 and value in line), None)
+        if found is not None:
+            leaks.append(f"personal value: {line[:200]}")
+    return leaks
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _log_handler is not None:
+        _log_handler.close()
+
+
+_log_lines = 0
+
+
+def _scan_run_log() -> list[str]:
+    global _log_lines
+    if _log_handler is None:
+        return []
+    _log_handler.flush()
+    text = RUN_LOG.read_text(encoding="utf-8")
+    _log_lines = text.count("\n")
+    _log_leaks[:] = scan_log(text, SENSITIVE_VALUES)
+    return _log_leaks
+
+
+def _report_log_scan(terminalreporter: pytest.TerminalReporter) -> None:
+    if _log_handler is None:
+        return
+    terminalreporter.section("log scan")
+    terminalreporter.write_line(
+        f"{RUN_LOG.name}: {_log_lines:,} lines at INFO and above, checked for RRN-shaped "
+        f"numbers and {len(SENSITIVE_VALUES):,} generated names, phones and RRNs"
+    )
+    for leak in _log_leaks[:20]:
+        terminalreporter.write_line(leak, red=True)
+    if _log_leaks:
+        terminalreporter.write_line(
+            f"{len(_log_leaks)} log lines carry personal data: the run fails.", red=True
+        )

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bigcare.cli import QuerylessAccessLog, app
 from bigcare.config import get_settings
 from bigcare.db import make_engine
+from bigcare.privacy.crypto import Keyring
 from tests.conftest import ScratchDatabases, TestDatabase
 
 runner = CliRunner()
@@ -79,9 +80,22 @@ def test_seed_on_a_database_without_schema_says_what_to_do(database_url: str) ->
     assert "bigcare db upgrade" in result.output
 
 
+def test_serve_refuses_to_start_without_a_data_key(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no bigcare.key here, and no BIGCARE_DATA_KEY
+    monkeypatch.delenv("BIGCARE_DATA_KEY", raising=False)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert "데이터 암호키가 없습니다" in result.output
+    assert not (tmp_path / "bigcare.key").exists()  # only the demo makes up a key
+
+
 def test_serve_refuses_a_busy_port_in_korean(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("BIGCARE_DATA_KEY", Keyring.generate().serialize())
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -1,9 +1,12 @@
-"""A person opens BigCare in Chromium and walks Seoul → 강남구 → 개포1동 주민센터."""
+"""A welfare planner opens BigCare in Chromium and walks Seoul → 강남구 → 개포1동 주민센터."""
 
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from bigcare.auth.permissions import Role
+from tests.browser.conftest import World, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,9 +24,9 @@ def _fonts_used(page: Page, selector: str) -> list[dict[str, object]]:
 
 
 def test_walk_from_seoul_to_a_center_in_korean(
-    page: Page, live_server: str, artifacts_dir: Path, database
+    page: Page, live_server: str, artifacts_dir: Path, database, world: World
 ) -> None:
-    page.goto(live_server + "/")
+    log_in(page, live_server, world.account(Role.WELFARE_PLANNER))
     expect(page).to_have_title("홈 | BigCare 통합사례관리")
 
     page.get_by_role("link", name="행정구역 보기").click()
@@ -54,7 +57,7 @@ def test_walk_from_seoul_to_a_center_in_korean(
 
 
 def test_keyboard_user_can_skip_to_the_content(page: Page, live_server: str) -> None:
-    page.goto(live_server + "/districts")
+    page.goto(live_server + "/login")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "본문 바로가기"
