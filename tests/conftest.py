@@ -240,7 +240,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # --- the run's log output must hold no RRN, name or phone --------------------------------
 
-RUN_LOG = ARTIFACTS_DIR / "test-run.log"
+# BIGCARE_TEST_RUN_LOG lets two runs on one checkout keep separate logs.
+RUN_LOG = Path(os.environ.get("BIGCARE_TEST_RUN_LOG", ARTIFACTS_DIR / "test-run.log"))
 _log_leaks: list[str] = []
 _log_handler: logging.Handler | None = None
 
