@@ -79,6 +79,7 @@ def login_form(
 def login(
     request: Request,
     session: SessionDep,
+    keyring: KeyringDep,
     _: Annotated[object, Public],
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
@@ -94,6 +95,7 @@ def login(
         password=password,
         ip=deps.client_ip(request),
         user_agent=request.headers.get("user-agent"),
+        keyring=keyring,
     )
     if not outcome.ok:
         return _login_page(
@@ -109,6 +111,15 @@ def login(
     response = RedirectResponse(target, status_code=303)
     deps.set_session_cookie(request, response, outcome.token)
     return response
+
+
+def _enrolment(user: User, keyring: Keyring) -> dict[str, object] | None:
+    """The authenticator secret being enrolled (set up by a POST), as text and as a QR code."""
+    secret = sessions.pending_totp_secret(user, keyring=keyring)
+    if secret is None:
+        return None
+    uri = sessions.provisioning_uri(user, secret)
+    return {"secret": secret, "qr": qr_svg(uri, title="인증 앱에 등록할 QR 코드")}
 
 
 def _pending(request: Request) -> tuple[UserSession, User] | None:
@@ -143,11 +154,7 @@ def _second_factor_page(
     message: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    enrolment = None
-    if user.totp_enrolled_at is None:
-        secret = sessions.begin_totp_enrolment(session, user=user, keyring=keyring)
-        uri = sessions.provisioning_uri(user, secret)
-        enrolment = {"secret": secret, "qr": qr_svg(uri, title="인증 앱에 등록할 QR 코드")}
+    enrolment = _enrolment(user, keyring)
     return templates.TemplateResponse(
         request,
         "auth/totp.html",
@@ -267,17 +274,24 @@ def totp_form(
     request: Request, session: SessionDep, keyring: KeyringDep, actor: ActorDep("account.self")
 ) -> HTMLResponse:
     user = request.state.user
-    enrolment = None
-    if user.totp_enrolled_at is None:
-        secret = sessions.begin_totp_enrolment(session, user=user, keyring=keyring)
-        enrolment = {
-            "secret": secret,
-            "qr": qr_svg(sessions.provisioning_uri(user, secret), title="인증 앱에 등록할 QR 코드"),
-        }
     left = sessions.unused_recovery_codes(session, user_id=actor.user_id or 0)
     return templates.TemplateResponse(
-        request, "auth/account_totp.html", {"enrolment": enrolment, "codes_left": left}
+        request,
+        "auth/account_totp.html",
+        {
+            "enrolled": user.totp_enrolled_at is not None,
+            "enrolment": _enrolment(user, keyring),
+            "codes_left": left,
+        },
     )
+
+
+@router.post("/account/totp/start")
+def start_totp(
+    request: Request, session: SessionDep, keyring: KeyringDep, actor: ActorDep("account.self")
+) -> RedirectResponse:
+    sessions.begin_totp_enrolment(session, user=request.state.user, keyring=keyring)
+    return RedirectResponse("/account/totp", status_code=303)
 
 
 @router.post("/account/totp", response_class=HTMLResponse)

@@ -60,10 +60,18 @@ def _locked_message(until: datetime) -> str:
 
 
 def login(
-    session: Session, *, username: str, password: str, ip: str | None, user_agent: str | None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+    keyring: Keyring | None = None,
 ) -> LoginOutcome:
     """Check a password. Counts failures and locks the account for 30 minutes after five.
-    Never raises for a wrong password: the failure count must be committed."""
+    Never raises for a wrong password: the failure count must be committed. An account that
+    needs a second factor but has none gets its authenticator secret here (with `keyring`),
+    so the next page only shows it: no state changes on GET."""
     now = utcnow()
     user = find_user(session, username) if username.strip() else None
     label = (username.strip().lower() or "-")[:60]
@@ -131,6 +139,8 @@ def login(
     token, login_session = start_session(
         session, user=user, ip=ip, user_agent=user_agent, mfa_pending=pending
     )
+    if pending and user.totp_enrolled_at is None and keyring is not None:
+        begin_totp_enrolment(session, user=user, keyring=keyring)
     if not pending:
         _logged_in(session, user, login_session)
     return LoginOutcome(ok=True, user=user, token=token, login_session=login_session)

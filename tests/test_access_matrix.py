@@ -1,0 +1,315 @@
+"""The access matrix, generated from the app's route table: every route × every role (and an
+anonymous visitor and a facility's API token) × {own scope, another dong, another gu, another
+facility} → the status a user must get. The expectation is computed here from the permission
+table and from where each row lives, independently of how the routes check it.
+
+A route with no declared permission, or one this file does not know how to call, fails."""
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import RouteContext, iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from bigcare.auth import tokens as auth_tokens
+from bigcare.auth.deps import permission_of
+from bigcare.auth.permissions import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS, Role, ScopeKind
+from bigcare.auth.service import actor_for
+from bigcare.privacy.crypto import Keyring
+from tests.factories import make_facility, make_person, make_user, sign_in
+
+OWN_DONG, OWN_GU = "1123068", "11230"  # 개포1동, 강남구
+OTHER_DONG = "1123060"  # 대치1동, also 강남구
+OTHER_GU_DONG, OTHER_GU = "1122052", "11220"  # 서초2동, 서초구
+VARIANTS = ("own", "other_dong", "other_gu", "other_facility")
+# Where each variant's rows live: (dong, gu). "other_facility" is another facility in the
+# actor's own dong: dong staff may see it, the first facility's account may not.
+PLACES = {
+    "own": (OWN_DONG, OWN_GU),
+    "other_dong": (OTHER_DONG, OWN_GU),
+    "other_gu": (OTHER_GU_DONG, OTHER_GU),
+    "other_facility": (OWN_DONG, OWN_GU),
+}
+
+
+@dataclass
+class World:
+    """Persons, facilities, tokens and accounts placed in and out of everyone's scope."""
+
+    persons: dict[str, int] = field(default_factory=dict)
+    person_names: dict[str, str] = field(default_factory=dict)
+    facilities: dict[str, str] = field(default_factory=dict)
+    facility_names: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)
+    target_user: int = 0
+    facility_token: str = ""
+
+
+def _build_world(session: Session, keyring: Keyring) -> World:
+    world = World()
+    admin = make_user(session, role=Role.ADMIN)
+    for variant in VARIANTS:
+        dong, _ = PLACES[variant]
+        name = f"매트릭스{variant.replace('_', '')}{secrets.token_hex(2)}"
+        world.persons[variant] = make_person(session, keyring=keyring, dong_code=dong, name=name).id
+        world.person_names[variant] = name
+        facility = make_facility(
+            session, dong_code=dong, name=f"시설{variant}{secrets.token_hex(2)}"
+        )
+        world.facilities[variant], world.facility_names[variant] = facility.code, facility.name
+        _, token = auth_tokens.create_token(
+            session, actor=actor_for(admin), facility_code=facility.code, name="matrix"
+        )
+        world.tokens[variant] = token.id or 0
+    scopes = {
+        ScopeKind.DONG: OWN_DONG,
+        ScopeKind.GU: OWN_GU,
+        ScopeKind.CITY: None,
+        ScopeKind.FACILITY: world.facilities["own"],
+    }
+    for role in Role:
+        world.users[role.value] = make_user(session, role=role, scope_code=scopes[role.scope_kind])
+    world.target_user = make_user(session, role=Role.WELFARE_PLANNER).id or 0
+    world.facility_token, _ = auth_tokens.create_token(
+        session,
+        actor=actor_for(admin),
+        facility_code=world.facilities["own"],
+        name="matrix facility system",
+    )
+    return world
+
+
+# --- how to call each route ----------------------------------------------------------------
+
+Form = Callable[[World], dict[str, str]]
+
+
+def _no_form(_: World) -> dict[str, str]:
+    return {}
+
+
+# POST routes: the form a permitted user sends and the status that user gets.
+POSTS: dict[str, tuple[Form, int]] = {
+    "/login": (lambda w: {"username": "nobody", "password": "x" * 12}, 403),  # no login cookie
+    "/login/totp": (lambda w: {"code": "000000"}, 303),  # no half-finished login: back to /login
+    "/logout": (_no_form, 303),
+    "/account/password": (
+        lambda w: {"current": "not my password", "new": "a" * 12, "confirm": "a" * 12},
+        422,
+    ),
+    "/account/totp": (lambda w: {"code": "000000"}, 409),  # no enrolment started (yet)
+    "/account/totp/start": (_no_form, 303),
+    "/account/recovery-codes": (lambda w: {"code": "000000"}, 409),  # no authenticator yet
+    "/admin/users": (
+        lambda w: {
+            "username": f"new{secrets.token_hex(4)}",
+            "display_name": "새 직원",
+            "role": "welfare_planner",
+            "scope_code": OWN_DONG,
+        },
+        200,
+    ),
+    "/admin/users/{user_id}/disable": (_no_form, 303),
+    "/admin/users/{user_id}/unlock": (_no_form, 303),
+    "/admin/users/{user_id}/reset-password": (_no_form, 200),
+    "/facilities/{code}/tokens": (lambda w: {"name": "연계 시스템"}, 200),
+    "/facilities/{code}/tokens/{token_id}/revoke": (_no_form, 303),
+    "/persons/{person_id}/rrn": (lambda w: {"reason": "긴급지원 본인 확인"}, 200),
+}
+# Public GET routes whose answer depends on who asks: (anonymous, signed in).
+PUBLIC_GETS = {"/login": (200, 303), "/login/totp": (303, 303)}
+# What each path parameter is filled with, per variant.
+PARAMS: dict[str, Callable[[World, str], object]] = {
+    "person_id": lambda w, v: w.persons[v],
+    "code": lambda w, v: w.facilities[v],
+    "token_id": lambda w, v: w.tokens[v],
+    "dong_code": lambda w, v: PLACES[v][0],
+    "gu_code": lambda w, v: PLACES[v][1],
+    "user_id": lambda w, v: w.target_user,
+}
+# Parameters that name a row someone owns; dong and gu codes name reference data, which
+# every staff account reads whatever its scope.
+SCOPED_PARAMS = {"person_id", "code", "token_id"}
+
+
+def _permission(route: RouteContext) -> list[str]:
+    found = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if dependant.call is not None and (perm := permission_of(dependant.call)) is not None:
+            found.append(perm)
+        stack.extend(dependant.dependencies)
+    return found
+
+
+def _routes(client: TestClient) -> list[tuple[str, str, RouteContext]]:
+    """(method, path, route) for every endpoint, included routers resolved (static files,
+    a mounted folder, are no route)."""
+    routes = []
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        if route.methods and route.path:
+            routes += [(method, route.path, route) for method in sorted(route.methods)]
+    assert len(routes) > 30, "the route table was not read"
+    return routes
+
+
+# --- the expectation, from the permission table and the rows' places ---------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends the request: a role, an anonymous visitor, or a facility's API token."""
+
+    name: str
+    role: Role | None = None
+    token: bool = False
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        if self.token:
+            return auth_tokens.TOKEN_PERMISSIONS
+        return ROLE_PERMISSIONS[self.role] if self.role else frozenset()
+
+
+CALLERS = [
+    Caller("anonymous"),
+    *(Caller(role.value, role=role) for role in Role),
+    Caller("facility_token", role=Role.FACILITY_UPLOADER, token=True),
+]
+
+
+def _sees(caller: Caller, world: World, variant: str, param: str) -> bool:
+    """Whether a row of this variant lies inside the caller's scope."""
+    assert caller.role is not None
+    dong, gu = PLACES[variant]
+    kind = caller.role.scope_kind
+    if param in ("code", "token_id") and kind is ScopeKind.FACILITY:
+        return world.facilities[variant] == world.facilities["own"]
+    if kind is ScopeKind.FACILITY:
+        return False  # a facility sees no resident
+    return {
+        ScopeKind.CITY: True,
+        ScopeKind.GU: gu == OWN_GU,
+        ScopeKind.DONG: dong == OWN_DONG,
+    }[kind]
+
+
+def expected_status(
+    caller: Caller, method: str, path: str, permission: str, world: World, variant: str
+) -> int:
+    api = path.startswith("/api/")
+    signed_in = caller.role is not None and (not caller.token or api)
+    if permission == PUBLIC:
+        if method == "POST":
+            return POSTS[path][1]
+        anonymous, known = PUBLIC_GETS.get(path, (200, 200))
+        return known if signed_in and not caller.token else anonymous
+    if not signed_in:
+        return 401 if api else 303
+    if permission not in caller.permissions:
+        return 403
+    scoped = [p for p in SCOPED_PARAMS if "{" + p + "}" in path]
+    if scoped and not all(_sees(caller, world, variant, p) for p in scoped):
+        return 404
+    return POSTS[path][1] if method == "POST" else 200
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+def test_every_route_declares_exactly_one_known_permission(client: TestClient) -> None:
+    problems = []
+    for method, path, route in _routes(client):
+        declared = _permission(route)
+        if len(declared) != 1:
+            problems.append(f"{method} {path}: declares {declared or 'no permission'}")
+        elif declared[0] != PUBLIC and declared[0] not in PERMISSIONS:
+            problems.append(f"{method} {path}: unknown permission {declared[0]}")
+        if method == "POST" and path not in POSTS:
+            problems.append(f"{method} {path}: add it to POSTS in this file")
+        unknown = set(route.param_convertors) - set(PARAMS)
+        if unknown:
+            problems.append(f"{method} {path}: add {unknown} to PARAMS in this file")
+    assert not problems, "\n".join(problems)
+
+
+def test_access_matrix_every_route_role_and_scope(
+    client: TestClient, session: Session, keyring: Keyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = _build_world(session, keyring)
+    clients: dict[str, tuple[TestClient, dict[str, str]]] = {}
+    for caller in CALLERS:
+        browser = TestClient(client.app)
+        headers: dict[str, str] = {}
+        if caller.token:
+            headers["Authorization"] = f"Bearer {world.facility_token}"
+        elif caller.role is not None:
+            headers["X-CSRF-Token"] = sign_in(browser, session, world.users[caller.name])
+        clients[caller.name] = (browser, headers)
+
+    failures, cases, routes = [], 0, 0
+    # In path order (confirming an enrolment comes before starting one); logging out ends
+    # the caller's session, so it comes last.
+    ordered = sorted(_routes(client), key=lambda r: (r[1] == "/logout", r[1], r[0]))
+    for method, path, route in ordered:
+        routes += 1
+        permission = _permission(route)[0]
+        params = list(route.param_convertors)
+        variants = VARIANTS if params else ("own",)
+        for caller, variant in itertools.product(CALLERS, variants):
+            browser, headers = clients[caller.name]
+            url = path.format(**{p: PARAMS[p](world, variant) for p in params})
+            form = POSTS[path][0](world) if method == "POST" else None
+            response = browser.request(
+                method, url, data=form, headers=headers, follow_redirects=False
+            )
+            want = expected_status(caller, method, path, permission, world, variant)
+            cases += 1
+            if response.status_code != want:
+                failures.append(
+                    f"{caller.name:18} {variant:14} {method} {url}: "
+                    f"got {response.status_code}, want {want}"
+                )
+            elif want == 303 and permission != PUBLIC and caller.role is None:
+                assert response.headers["location"].startswith("/login?next=")
+    with capsys.disabled():
+        print(f"\naccess matrix: {routes} routes, {len(CALLERS)} callers, {cases} cases")
+    assert not failures, f"{len(failures)} of {cases} cases wrong:\n" + "\n".join(failures)
+
+
+LISTS = {
+    "/persons": ("person.read", "person_names"),
+    "/api/v1/persons": ("person.read", "person_names"),
+    "/facilities": ("facility.read", "facility_names"),
+    "/api/v1/facilities": ("facility.read", "facility_names"),
+}
+
+
+def test_list_pages_show_no_row_outside_the_scope(
+    client: TestClient, session: Session, keyring: Keyring
+) -> None:
+    world = _build_world(session, keyring)
+    wrong = []
+    for role in Role:
+        browser = TestClient(client.app)
+        sign_in(browser, session, world.users[role.value])
+        caller = Caller(role.value, role=role)
+        for path, (permission, names_of) in LISTS.items():
+            response = browser.get(path)
+            if permission not in caller.permissions:
+                assert response.status_code == 403, (role, path)
+                continue
+            assert response.status_code == 200, (role, path)
+            param = "person_id" if names_of == "person_names" else "code"
+            for variant, name in getattr(world, names_of).items():
+                shown = name in response.text
+                if shown != _sees(caller, world, variant, param):
+                    wrong.append(f"{role.value} {path} {variant}: shown={shown}")
+    assert not wrong, "\n".join(wrong)
