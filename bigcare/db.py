@@ -133,7 +133,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield from unit_of_work(session)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response leaves, so the browser's next request (after
+# a redirect) always sees what this one wrote.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def alembic_config(url: str, connection: Any = None) -> "AlembicConfig":

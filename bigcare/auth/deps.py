@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bigcare.auth import audit, service, sessions, tokens
 from bigcare.auth.permissions import PERMISSIONS, PUBLIC
-from bigcare.db import get_session
+from bigcare.db import SessionDep
 from bigcare.errors import NotAuthenticated, PermissionDenied
 from bigcare.privacy.crypto import Keyring
 
@@ -142,9 +142,7 @@ def require(permission: str) -> PermissionDependency:
     if permission != PUBLIC and permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    async def dependency(
-        request: Request, session: Annotated[Session, Depends(get_session)]
-    ) -> Any:
+    async def dependency(request: Request, session: SessionDep) -> Any:
         actor = resolve_actor(request, session)
         if permission == PUBLIC:
             return actor

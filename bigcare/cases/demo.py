@@ -75,7 +75,10 @@ def seed_demo(session: Session, *, keyring: Keyring, seed: int = 20261125) -> De
     gangnam = _dongs(session, DEMO_GU)
 
     facilities = []
-    for i, dong in enumerate([*gangnam[:8], *_dongs(session, OTHER_GU)[:4]]):
+    # The demo center's own dong first: its staff and the facility account share it.
+    home = [d for d in gangnam if d.code == DEMO_DONG]
+    others = [d for d in gangnam if d.code != DEMO_DONG]
+    for i, dong in enumerate([*home, *home, *others[:6], *_dongs(session, OTHER_GU)[:4]]):
         kind, suffix = FACILITY_KINDS[i % len(FACILITY_KINDS)]
         facilities.append(
             facilities_service.create_facility(

@@ -26,7 +26,7 @@ def test_caseworker_sees_only_the_own_centers_menu_and_residents(
     expect(menu.get_by_role("link", name="우리 센터")).to_have_attribute(
         "href", "/districts/centers/1123068"
     )
-    expect(page.get_by_text("사례관리자 · 개포1동")).to_be_visible()
+    expect(page.locator(".bc-account-role")).to_have_text("사례관리자 · 개포1동")
 
     menu.get_by_role("link", name="대상자").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("대상자")

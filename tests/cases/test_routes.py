@@ -68,14 +68,19 @@ def test_roles_without_reveal_permission_never_see_the_number(
     client: TestClient, session: Session, keyring: Keyring
 ) -> None:
     person = make_person(session, keyring=keyring, rrn=RRN)
-    csrf = sign_in(client, session, make_user(session, role=Role.WELFARE_PLANNER))
+    planner = make_user(session, role=Role.WELFARE_PLANNER)
+    csrf = sign_in(client, session, planner)
     page = client.get(f"/persons/{person.id}").text
     assert "전체 보기" not in page  # no reveal form offered
     response = client.post(
         f"/persons/{person.id}/rrn", data={"reason": "궁금해서 봅니다", "csrf_token": csrf}
     )
     assert response.status_code == 403 and RRN not in response.text
-    denied = session.exec(select(AccessLog).where(AccessLog.action == "access.denied")).all()
+    denied = session.exec(
+        select(AccessLog).where(
+            AccessLog.action == "access.denied", AccessLog.user_id == planner.id
+        )
+    ).all()
     assert len(denied) == 1 and denied[0].outcome == "denied"
 
 
