@@ -89,7 +89,7 @@ async def _bigcare_error(request: Request, exc: Exception) -> Response:
         query = urlencode({"next": target, **({"reason": exc.reason} if exc.reason else {})})
         return RedirectResponse(f"/login?{query}", status_code=303)
     errors = exc.errors if isinstance(exc, InvalidInput) else None
-    return _render(
+    response = _render(
         request,
         status_code=exc.status_code,
         code=exc.code,
@@ -97,6 +97,10 @@ async def _bigcare_error(request: Request, exc: Exception) -> Response:
         message=exc.message,
         errors=errors,
     )
+    if isinstance(exc, NotAuthenticated):
+        # RFC 6750: tell an API client which credentials to send.
+        response.headers["WWW-Authenticate"] = 'Bearer realm="bigcare"'
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -99,6 +99,7 @@ POSTS: dict[str, tuple[Form, int]] = {
     "/login": (lambda w: {"username": "nobody", "password": "x" * 12}, 403),  # no login cookie
     "/login/totp": (lambda w: {"code": "000000"}, 303),  # no half-finished login: back to /login
     "/logout": (_no_form, 303),
+    "/account/sessions/end-others": (_no_form, 303),
     "/account/password": (
         lambda w: {"current": "not my password", "new": "a" * 12, "confirm": "a" * 12},
         422,

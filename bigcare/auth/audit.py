@@ -33,6 +33,7 @@ OK, DENIED, NOT_FOUND, FAILED, LOCKED = "ok", "denied", "not_found", "failed", "
 ACTION_LABELS = {
     "auth.login": "로그인",
     "auth.logout": "로그아웃",
+    "auth.sessions_end": "다른 세션 끝내기",
     "auth.lockout": "계정 잠금",
     "auth.totp": "2단계 인증",
     "auth.totp.enrol": "2단계 인증 등록",

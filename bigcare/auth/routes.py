@@ -236,6 +236,12 @@ def account(request: Request, session: SessionDep, actor: ActorDep("account.self
     )
 
 
+@router.post("/account/sessions/end-others")
+def end_other_sessions(session: SessionDep, actor: ActorDep("account.self")) -> RedirectResponse:
+    ended = sessions.end_other_sessions(session, actor=actor)
+    return RedirectResponse(f"/account?ended={ended}#sessions", status_code=303)
+
+
 @router.get("/account/password", response_class=HTMLResponse)
 def password_form(request: Request, actor: ActorDep("account.self")) -> HTMLResponse:
     return templates.TemplateResponse(

@@ -215,12 +215,33 @@ def end_session(session: Session, *, login_session: UserSession, actor: Actor | 
     session.flush()
 
 
+def end_other_sessions(session: Session, *, actor: Actor) -> int:
+    """Log out everywhere else (a lost phone, a shared PC): end every live session of the
+    actor but the current one. Returns how many ended."""
+    ended = session.execute(
+        update(UserSession)
+        .where(
+            col(UserSession.user_id) == actor.user_id,
+            col(UserSession.ended_at).is_(None),
+            col(UserSession.id) != actor.session_id,
+        )
+        .values(ended_at=utcnow(), end_reason="ended_by_user")
+    ).rowcount
+    audit.record(session, actor=actor, action="auth.sessions_end", target=f"{ended} sessions")
+    return int(ended or 0)
+
+
 def list_sessions(session: Session, *, user_id: int) -> list[UserSession]:
-    """The user's live sessions, newest first."""
+    """The user's live, fully signed-in sessions, newest first."""
     return list(
         session.exec(
             select(UserSession)
-            .where(UserSession.user_id == user_id, col(UserSession.ended_at).is_(None))
+            .where(
+                UserSession.user_id == user_id,
+                col(UserSession.ended_at).is_(None),
+                col(UserSession.mfa_pending).is_(False),
+                col(UserSession.expires_at) > utcnow(),
+            )
             .order_by(col(UserSession.created_at).desc())
         ).all()
     )
