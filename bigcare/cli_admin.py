@@ -81,10 +81,11 @@ def users_create(
                 role=role.value,
                 scope_code=scope,
             )
+            created = user.username  # read before the commit expires the row
             session.commit()
         except BigCareError as exc:
             raise _fail(exc) from exc
-    console.print(f"{ROLE_LABELS[role]} 계정 [bold]{user.username}[/bold]을(를) 만들었습니다.")
+    console.print(f"{ROLE_LABELS[role]} 계정 [bold]{created}[/bold]을(를) 만들었습니다.")
     console.print(f"임시 비밀번호: [bold]{password}[/bold]  (본인에게 직접 전달하세요)")
 
 

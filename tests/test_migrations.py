@@ -5,11 +5,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import bigcare.models  # noqa: F401  (every table on the metadata)
 from bigcare.db import alembic_config, make_engine
+from bigcare.privacy.crypto import Keyring
 from tests.conftest import ScratchDatabases, TestDatabase
+from tests.factories import make_person, make_user
 
 
 def test_models_and_migrations_agree(database: TestDatabase) -> None:
@@ -56,3 +58,18 @@ def test_every_migration_steps_down_one_at_a_time(
             assert MigrationContext.configure(connection).get_current_revision() is None
     finally:
         engine.dispose()
+
+
+def test_deleted_person_and_account_ids_are_never_reused(
+    session: Session, keyring: Keyring
+) -> None:
+    # The access log names persons and accounts by id long after a merge or a clean-up
+    # removed them; a reused id would pin someone else's history on a new row.
+    person = make_person(session, keyring=keyring)
+    user = make_user(session)
+    gone_person, gone_user = person.id or 0, user.id or 0
+    session.delete(person)
+    session.delete(user)
+    session.flush()
+    assert (make_person(session, keyring=keyring).id or 0) > gone_person
+    assert (make_user(session).id or 0) > gone_user

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bigcare.auth.models import AccessLog
 from bigcare.db import KST, keep_after_rollback, utcnow
 from bigcare.errors import Conflict, InvalidInput
+from bigcare.privacy.logs import redact
 
 if TYPE_CHECKING:
     from bigcare.auth.service import Actor
@@ -132,8 +133,10 @@ def record(
         action=action,
         outcome=outcome,
         subject_person_id=subject,
-        target=target[:200] if target else None,
-        reason=reason[:500] if reason else None,
+        # A reason is typed by a person: an RRN or phone typed into it is masked, so the
+        # access log never becomes a store of plaintext identifiers.
+        target=redact(target)[:200] if target else None,
+        reason=redact(reason)[:500] if reason else None,
         prev_hash=prev or GENESIS,
         hash="",
     )
@@ -197,7 +200,7 @@ def purge_before(session: Session, *, actor_label: str, before: date) -> int:
             f"접속기록은 2년 이상 보관해야 합니다. {oldest_allowed.isoformat()} 이전 기록만 "
             "파기할 수 있습니다."
         )
-    cutoff = datetime.combine(before, time.min, tzinfo=KST)
+    cutoff = _kst_day_start(before)
     deleted = session.execute(delete(AccessLog).where(col(AccessLog.at) < cutoff)).rowcount
     record(
         session,
@@ -236,7 +239,8 @@ def parse_month(text: str) -> date:
 
 
 def _kst_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=KST)
+    # In UTC: SQLite keeps the UTC wall time and would drop a KST offset from the bound.
+    return datetime.combine(day, time.min, tzinfo=KST).astimezone(UTC)
 
 
 def list_entries(

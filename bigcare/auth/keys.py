@@ -1,6 +1,6 @@
 """Sealed (encrypted) columns and key rotation: re-seal every value under the current key."""
 
-from sqlalchemy import MetaData, select, update
+from sqlalchemy import MetaData, func, select, update
 from sqlmodel import Session
 
 from bigcare.privacy.crypto import Keyring
@@ -24,6 +24,8 @@ def reseal_all(
     Returns rows changed per table.column. Rows already under the current key are skipped,
     so an interrupted rotation can simply be run again."""
     changed: dict[str, int] = {}
+    # A plain prefix comparison, not LIKE: "_" in a key id is a LIKE wildcard, and SQLite's
+    # LIKE ignores case.
     current = f"v1:{keyring.current_id}:"
     for table_name, column_name, context, index_column in sealed_columns(metadata):
         table = metadata.tables[table_name]
@@ -32,7 +34,7 @@ def reseal_all(
         while True:
             query = (
                 select(pk, column)
-                .where(column.is_not(None), ~column.startswith(current))
+                .where(column.is_not(None), func.substr(column, 1, len(current)) != current)
                 .order_by(pk)
                 .limit(batch_size)
             )

@@ -32,6 +32,9 @@ class User(SQLModel, table=True):
             "AND gu_code IS NULL)",
             name="scope",
         ),
+        # The access log names accounts by id long after they are gone: SQLite must never
+        # hand a deleted account's id to a new one (PostgreSQL sequences never do).
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,18 +1,19 @@
 """Accounts, passwords, the acting user (Actor) and its row scope."""
 
-import gzip
 import hashlib
 import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
-from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, column, false, table, true, update
 from sqlmodel import Session, col, select
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from bigcare.auth import audit
 from bigcare.auth.models import User, UserSession
@@ -23,8 +24,9 @@ from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound, Permiss
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD, MAX_PASSWORD = 10, 64
+# How long a session may go unused (sessions.py imports it; service.py cannot import sessions).
+IDLE_TIMEOUT = timedelta(minutes=30)
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
-COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt.gz")
 
 hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
 # Verified against unknown usernames so a miss costs as long as a wrong password.
@@ -140,26 +142,30 @@ def sha256_hex(value: str) -> str:
 
 
 @cache
-def _common_passwords() -> frozenset[str]:
-    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as f:
-        return frozenset(line.strip() for line in f if line.strip())
+def _breached_passwords() -> frozenset[str]:
+    # zxcvbn's list: the 30,000 most common passwords of a 10-million-password leak corpus.
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def password_problems(password: str, *, username: str) -> list[str]:
-    """Why a new password is refused (empty when it is fine). Length and a list of known
-    passwords only: no composition rules (NIST SP 800-63B), which only breed `Passw0rd!`."""
+    """Why a new password is refused (empty when it is fine): length, a list of breached
+    passwords, and zxcvbn's guessability estimate (keyboard walks, repeats, common words and
+    dates). No composition rules (NIST SP 800-63B): they only breed `Passw0rd!`."""
     problems = []
     if len(password) < MIN_PASSWORD:
         problems.append(f"비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다")
     if len(password) > MAX_PASSWORD:
         problems.append(f"비밀번호는 {MAX_PASSWORD}자 이하여야 합니다")
-    lowered = password.lower()
-    if lowered in _common_passwords():
-        problems.append("널리 알려졌거나 유출된 비밀번호입니다. 다른 비밀번호를 쓰세요")
-    if username and username.lower() in lowered:
+        return problems  # not worth estimating
+    if username and username.lower() in password.lower():
         problems.append("비밀번호에 아이디를 넣을 수 없습니다")
-    if len(set(password)) <= 2:
-        problems.append("같은 글자를 반복한 비밀번호는 쓸 수 없습니다")
+    if password.lower() in _breached_passwords():
+        problems.append("널리 알려졌거나 유출된 비밀번호입니다. 다른 비밀번호를 쓰세요")
+    elif len(password) >= MIN_PASSWORD and zxcvbn(password, user_inputs=[username])["score"] < 3:
+        problems.append(
+            "추측하기 쉬운 비밀번호입니다 (키보드 배열, 같은 글자 반복, 흔한 단어·날짜 조합). "
+            "서로 관계없는 단어 여러 개를 이어 쓰면 길고 기억하기 쉽습니다"
+        )
     return problems
 
 
@@ -281,9 +287,13 @@ class UserView:
 def get_user_view(session: Session, user_id: int) -> UserView:
     """One account with its number of live sessions. Raises NotFound."""
     user = get_user(session, user_id)
+    now = utcnow()
     live = session.exec(
         select(UserSession.id).where(
-            UserSession.user_id == user.id, col(UserSession.ended_at).is_(None)
+            UserSession.user_id == user.id,
+            col(UserSession.ended_at).is_(None),
+            col(UserSession.expires_at) > now,
+            col(UserSession.last_seen_at) > now - IDLE_TIMEOUT,
         )
     ).all()
     return UserView(user=user, live_sessions=len(live))

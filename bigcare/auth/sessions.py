@@ -16,7 +16,15 @@ from sqlmodel import Session, col, select
 from bigcare.auth import audit
 from bigcare.auth.models import RecoveryCode, User, UserSession
 from bigcare.auth.permissions import Role, requires_second_factor
-from bigcare.auth.service import DUMMY_HASH, Actor, actor_for, find_user, hasher, sha256_hex
+from bigcare.auth.service import (
+    DUMMY_HASH,
+    IDLE_TIMEOUT,
+    Actor,
+    actor_for,
+    find_user,
+    hasher,
+    sha256_hex,
+)
 from bigcare.db import aware, utcnow
 from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound
 from bigcare.privacy.crypto import Keyring
@@ -25,7 +33,6 @@ log = logging.getLogger(__name__)
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=30)
-IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
 # Writing last_seen_at on every request would turn every page view into a write.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -134,8 +141,12 @@ def login(
         )
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    user.failed_logins, user.locked_until = 0, None
     pending = requires_second_factor(Role(user.role)) or user.totp_enrolled_at is not None
+    # Wrong second-factor codes keep counting until the whole login succeeds (_rotate):
+    # a right password alone must not wipe them, or the six digits can be guessed forever.
+    user.locked_until = None
+    if not pending:
+        user.failed_logins = 0
     token, login_session = start_session(
         session, user=user, ip=ip, user_agent=user_agent, mfa_pending=pending
     )
@@ -241,6 +252,7 @@ def list_sessions(session: Session, *, user_id: int) -> list[UserSession]:
                 col(UserSession.ended_at).is_(None),
                 col(UserSession.mfa_pending).is_(False),
                 col(UserSession.expires_at) > utcnow(),
+                col(UserSession.last_seen_at) > utcnow() - IDLE_TIMEOUT,
             )
             .order_by(col(UserSession.created_at).desc())
         ).all()
@@ -456,6 +468,11 @@ def complete_second_factor(
 ) -> SecondFactorResult:
     """Finish a login with the second factor: enrol the authenticator on first use, else check
     a TOTP or recovery code. Wrong codes count toward the lockout."""
+    if user.locked_until and aware(user.locked_until) > utcnow():
+        # Locked meanwhile (from another half-finished login): no code is checked.
+        pending.ended_at, pending.end_reason = utcnow(), "locked"
+        session.flush()
+        return SecondFactorResult(locked=True)
     if user.totp_enrolled_at is None:
         enrolled = enrol_at_login(session, user=user, pending=pending, code=code, keyring=keyring)
         if enrolled is not None:

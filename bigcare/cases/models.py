@@ -12,6 +12,8 @@ class Person(SQLModel, table=True):
     """One resident. The RRN is kept only sealed (AES-256-GCM) with a keyed blind index."""
 
     __tablename__ = "person"
+    # Access-log rows and merge history name persons by id: never reuse a deleted one's.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=40)

@@ -9,13 +9,16 @@ test run's log scan (tests/conftest.py) checks that none is ever logged.
 import logging
 import re
 import sys
+import unicodedata
 from typing import TextIO
 
 from bigcare.privacy.rrn import RRN_PATTERN
 
 # Mobile and Seoul/area-code landlines as people write them (hyphen, dot, space or nothing).
+_AREA = r"(?:1[016789]|[2-6][0-9]?|70)"
 PHONE_PATTERN = re.compile(
-    r"(?<!\d)(?:01[016789]|0[2-6][0-9]?|070)[-. ]?\d{3,4}[-. ]?(\d{4})(?!\d)"
+    rf"(?<![\d+])(?:\+\s?82[-. ]?(?:\(0\)\s?|0)?{_AREA}|\(?0{_AREA}\)?)"
+    r"[-. ]?\d{3,4}[-. ]?(\d{4})(?!\d)"
 )
 RRN_MASK = "######-#######"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -23,7 +26,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def redact(text: str) -> str:
     """The text with RRN-shaped runs fully masked and phone numbers masked but the last 4."""
-    text = RRN_PATTERN.sub(RRN_MASK, text)
+    # NFKC first: full-width digits and hyphens typed through a Korean IME are numbers too.
+    text = RRN_PATTERN.sub(RRN_MASK, unicodedata.normalize("NFKC", text))
     return PHONE_PATTERN.sub(lambda m: "***-****-" + m.group(1), text)
 
 

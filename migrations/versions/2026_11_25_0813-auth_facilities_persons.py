@@ -76,6 +76,7 @@ def upgrade() -> None:
             ["dong_code"], ["dong.code"], name=op.f("fk_person_dong_code_dong")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_person_dong_code"), ["dong_code"], unique=False)
@@ -118,6 +119,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["gu_code"], ["gu.code"], name=op.f("fk_app_user_gu_code_gu")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("username", name=op.f("uq_app_user_username")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "api_token",
