@@ -1,6 +1,8 @@
 """`bigcare users|keys|audit|otp`: accounts, the data key, and the access log from the shell."""
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -51,6 +53,18 @@ def _session() -> Session:
     return Session(make_engine(get_settings().database_url))
 
 
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    """One command, one transaction: committed when the block ends, and a BigCare error
+    printed in Korean with exit code 1 instead of a traceback."""
+    with _session() as session:
+        try:
+            yield session
+            session.commit()
+        except (BigCareError, DataKeyError) as exc:
+            raise _fail(exc) from exc
+
+
 def _user(session: Session, username: str) -> "auth_service.User":
     user = auth_service.find_user(session, username)
     if user is None:
@@ -71,20 +85,16 @@ def users_create(
     ] = None,
 ) -> None:
     """계정을 만들고 임시 비밀번호를 한 번 보여 줍니다 (처음 로그인할 때 바꿔야 합니다)."""
-    with _session() as session:
-        try:
-            user, password = auth_service.create_user_with_temporary_password(
-                session,
-                by=cli_label(),
-                username=username,
-                display_name=name,
-                role=role.value,
-                scope_code=scope,
-            )
-            created = user.username  # read before the commit expires the row
-            session.commit()
-        except BigCareError as exc:
-            raise _fail(exc) from exc
+    with _transaction() as session:
+        user, password = auth_service.create_user_with_temporary_password(
+            session,
+            by=cli_label(),
+            username=username,
+            display_name=name,
+            role=role.value,
+            scope_code=scope,
+        )
+        created = user.username  # read before the commit expires the row
     console.print(f"{ROLE_LABELS[role]} 계정 [bold]{created}[/bold]을(를) 만들었습니다.")
     console.print(f"임시 비밀번호: [bold]{password}[/bold]  (본인에게 직접 전달하세요)")
 
@@ -92,39 +102,27 @@ def users_create(
 @users_app.command("disable")
 def users_disable(username: Annotated[str, typer.Argument(help="아이디")]) -> None:
     """계정을 비활성화하고 로그인된 세션을 모두 끝냅니다."""
-    with _session() as session:
-        try:
-            auth_service.disable_user(session, by=cli_label(), user=_user(session, username))
-            session.commit()
-        except BigCareError as exc:
-            raise _fail(exc) from exc
+    with _transaction() as session:
+        auth_service.disable_user(session, by=cli_label(), user=_user(session, username))
     console.print(f"{username} 계정을 비활성화했습니다.")
 
 
 @users_app.command("reset-password")
 def users_reset_password(username: Annotated[str, typer.Argument(help="아이디")]) -> None:
     """임시 비밀번호를 발급합니다 (잠금도 풀리고, 다음 로그인 때 바꿔야 합니다)."""
-    with _session() as session:
-        try:
-            user = _user(session, username)
-            _, password = auth_service.reset_to_temporary_password(
-                session, by=cli_label(), user_id=user.id or 0
-            )
-            session.commit()
-        except BigCareError as exc:
-            raise _fail(exc) from exc
+    with _transaction() as session:
+        user = _user(session, username)
+        _, password = auth_service.reset_to_temporary_password(
+            session, by=cli_label(), user_id=user.id or 0
+        )
     console.print(f"{username}의 임시 비밀번호: [bold]{password}[/bold]")
 
 
 @users_app.command("unlock")
 def users_unlock(username: Annotated[str, typer.Argument(help="아이디")]) -> None:
     """비밀번호 오류로 잠긴 계정을 바로 풉니다."""
-    with _session() as session:
-        try:
-            auth_service.unlock_user(session, by=cli_label(), user=_user(session, username))
-            session.commit()
-        except BigCareError as exc:
-            raise _fail(exc) from exc
+    with _transaction() as session:
+        auth_service.unlock_user(session, by=cli_label(), user=_user(session, username))
     console.print(f"{username} 계정의 잠금을 풀었습니다.")
 
 
@@ -224,11 +222,8 @@ def audit_review(
 ) -> None:
     """한 달 접속기록에서 살펴볼 유형(주민번호 조회가 많은 계정, 근무시간 밖 조회,
     범위 밖 시도)을 보여 줍니다."""
-    with _session() as session:
-        try:
-            review = audit.monthly_review(session, month=audit.parse_month(month))
-        except BigCareError as exc:
-            raise _fail(exc) from exc
+    with _transaction() as session:
+        review = audit.monthly_review(session, month=audit.parse_month(month))
     found = len(review.findings)
     console.print(f"{review.month:%Y-%m}: 기록 {review.total:,}건, 살펴볼 유형 {found}건")
     table = Table("유형", "계정", "건수", "내용")
@@ -242,17 +237,13 @@ def audit_purge(
     before: Annotated[str, typer.Option(help="이 날짜(YYYY-MM-DD) 전 기록을 파기")],
 ) -> None:
     """보관 기간(2년)이 지난 접속기록을 파기합니다. 2년이 안 된 기록은 지우지 않습니다."""
-    with _session() as session:
-        try:
-            deleted = audit.purge_before(
-                session, actor_label=cli_label(), before=date.fromisoformat(before)
-            )
-            session.commit()
-        except ValueError:
-            console.print("[red]오류:[/red] 날짜는 YYYY-MM-DD 형식으로 입력하세요")
-            raise typer.Exit(code=1) from None
-        except BigCareError as exc:
-            raise _fail(exc) from exc
+    try:
+        cutoff = date.fromisoformat(before)
+    except ValueError:
+        console.print("[red]오류:[/red] 날짜는 YYYY-MM-DD 형식으로 입력하세요")
+        raise typer.Exit(code=1) from None
+    with _transaction() as session:
+        deleted = audit.purge_before(session, actor_label=cli_label(), before=cutoff)
     console.print(f"{before} 전 접속기록 {deleted:,}건을 파기했습니다.")
 
 

@@ -347,18 +347,21 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.role, User.username)).all())
 
 
-def _end_sessions(session: Session, user_id: int, reason: str) -> None:
-    session.execute(
-        update(UserSession)
-        .where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
+def end_sessions(session: Session, *, user_id: int, reason: str, keep: int | None = None) -> int:
+    """End the user's live sessions (all, or all but `keep`) server-side; how many ended."""
+    query = update(UserSession).where(
+        col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None)
     )
+    if keep is not None:
+        query = query.where(col(UserSession.id) != keep)
+    ended = session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
+    return int(ended or 0)
 
 
 def disable_user(session: Session, *, by: "Actor | str", user: User) -> User:
     """Disable an account and end its sessions at once."""
     user.is_active, user.disabled_at = False, utcnow()
-    _end_sessions(session, user.id or 0, "disabled")
+    end_sessions(session, user_id=user.id or 0, reason="disabled")
     _record(session, by, "user.disable", f"user:{user.id}")
     session.flush()
     return user
@@ -369,7 +372,7 @@ def reset_password(session: Session, *, by: "Actor | str", user: User, password:
     user.password_hash = _check_password(password, username=user.username)
     user.password_changed_at, user.must_change_password = utcnow(), True
     user.failed_logins, user.locked_until = 0, None
-    _end_sessions(session, user.id or 0, "password_reset")
+    end_sessions(session, user_id=user.id or 0, reason="password_reset")
     _record(session, by, "user.reset_password", f"user:{user.id}")
     session.flush()
     return user
@@ -406,15 +409,7 @@ def change_password(
         )
     user.password_hash = _check_password(new, username=user.username, field="new")
     user.password_changed_at, user.must_change_password = utcnow(), False
-    session.execute(
-        update(UserSession)
-        .where(
-            col(UserSession.user_id) == user.id,
-            col(UserSession.ended_at).is_(None),
-            col(UserSession.id) != actor.session_id,
-        )
-        .values(ended_at=utcnow(), end_reason="password_changed")
-    )
+    end_sessions(session, user_id=user.id or 0, reason="password_changed", keep=actor.session_id)
     audit.record(session, actor=actor, action="auth.password")
     session.flush()
     return user

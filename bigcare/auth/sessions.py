@@ -21,6 +21,7 @@ from bigcare.auth.service import (
     IDLE_TIMEOUT,
     Actor,
     actor_for,
+    end_sessions,
     find_user,
     hasher,
     sha256_hex,
@@ -66,6 +67,19 @@ def _locked_message(until: datetime) -> str:
     )
 
 
+def _auth_event(session: Session, *, user: User, ip: str | None, action: str, outcome: str) -> None:
+    """Access-log a login step that did not (yet) give the user a session."""
+    audit.record(
+        session,
+        actor=None,
+        actor_label=user.username,
+        ip=ip,
+        action=action,
+        outcome=outcome,
+        target=f"user:{user.id}",
+    )
+
+
 def login(
     session: Session,
     *,
@@ -97,15 +111,7 @@ def login(
         )
         return LoginOutcome(ok=False, message=LOGIN_FAILED)
     if user.locked_until and aware(user.locked_until) > now:
-        audit.record(
-            session,
-            actor=None,
-            actor_label=user.username,
-            ip=ip,
-            action="auth.login",
-            outcome=audit.LOCKED,
-            target=f"user:{user.id}",
-        )
+        _auth_event(session, user=user, ip=ip, action="auth.login", outcome=audit.LOCKED)
         return LoginOutcome(ok=False, message=_locked_message(aware(user.locked_until)))
     try:
         hasher.verify(user.password_hash, password)
@@ -113,27 +119,11 @@ def login(
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.failed_logins, user.locked_until = 0, now + LOCKOUT
-            audit.record(
-                session,
-                actor=None,
-                actor_label=user.username,
-                ip=ip,
-                action="auth.lockout",
-                outcome=audit.LOCKED,
-                target=f"user:{user.id}",
-            )
+            _auth_event(session, user=user, ip=ip, action="auth.lockout", outcome=audit.LOCKED)
             log.warning("user %s locked after %d failed logins", user.id, MAX_FAILED_LOGINS)
             session.flush()
             return LoginOutcome(ok=False, message=_locked_message(now + LOCKOUT))
-        audit.record(
-            session,
-            actor=None,
-            actor_label=user.username,
-            ip=ip,
-            action="auth.login",
-            outcome=audit.FAILED,
-            target=f"user:{user.id}",
-        )
+        _auth_event(session, user=user, ip=ip, action="auth.login", outcome=audit.FAILED)
         session.flush()
         left = MAX_FAILED_LOGINS - user.failed_logins
         return LoginOutcome(
@@ -229,17 +219,11 @@ def end_session(session: Session, *, login_session: UserSession, actor: Actor | 
 def end_other_sessions(session: Session, *, actor: Actor) -> int:
     """Log out everywhere else (a lost phone, a shared PC): end every live session of the
     actor but the current one. Returns how many ended."""
-    ended = session.execute(
-        update(UserSession)
-        .where(
-            col(UserSession.user_id) == actor.user_id,
-            col(UserSession.ended_at).is_(None),
-            col(UserSession.id) != actor.session_id,
-        )
-        .values(ended_at=utcnow(), end_reason="ended_by_user")
-    ).rowcount
+    ended = end_sessions(
+        session, user_id=actor.user_id or 0, reason="ended_by_user", keep=actor.session_id
+    )
     audit.record(session, actor=actor, action="auth.sessions_end", target=f"{ended} sessions")
-    return int(ended or 0)
+    return ended
 
 
 def list_sessions(session: Session, *, user_id: int) -> list[UserSession]:
