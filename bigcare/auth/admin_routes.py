@@ -150,6 +150,7 @@ def access_log(
             "base_url": "/admin/audit?" + urlencode(query),
             "actions": audit.ACTION_LABELS,
             "outcomes": audit.OUTCOME_LABELS,
+            "roles": ROLE_LABELS,
         },
     )
 

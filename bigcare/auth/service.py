@@ -282,6 +282,7 @@ class UserView:
 
     user: User
     live_sessions: int
+    scope_name: str
 
 
 def get_user_view(session: Session, user_id: int) -> UserView:
@@ -296,7 +297,7 @@ def get_user_view(session: Session, user_id: int) -> UserView:
             col(UserSession.last_seen_at) > now - IDLE_TIMEOUT,
         )
     ).all()
-    return UserView(user=user, live_sessions=len(live))
+    return UserView(user=user, live_sessions=len(live), scope_name=scope_name(session, user))
 
 
 def disable_user_by_id(session: Session, *, by: "Actor | str", user_id: int) -> User:

@@ -107,3 +107,16 @@ def test_person_api_gives_masked_json(
     assert body["phone_masked"] == "02-***-4567"
     assert body["birth_date"] == "1948-03-02" and body["sex"] == "F"
     assert RRN not in str(body)
+
+
+def test_an_rrn_typed_into_the_reason_is_masked_in_the_access_log(
+    staff_client: TestClient, session: Session, keyring: Keyring
+) -> None:
+    person = make_person(session, keyring=keyring, rrn=RRN)
+    staff_client.post(
+        f"/persons/{person.id}/rrn",
+        data={"reason": f"본인 확인 {RRN} 010-2345-6789", "csrf_token": staff_client.csrf},
+    )
+    [reveal] = [r for r in _log(session, person.id) if r.action == "person.rrn.reveal"]
+    assert RRN not in (reveal.reason or "") and "2345-6789" not in (reveal.reason or "")
+    assert (reveal.reason or "").startswith("본인 확인")
