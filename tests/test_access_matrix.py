@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from fastapi.routing import RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, SQLModel
 
+import bigcare.models  # noqa: F401  (every table on the metadata)
 from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.deps import permission_of
 from bigcare.auth.permissions import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS, Role, ScopeKind
@@ -314,3 +316,45 @@ def test_list_pages_show_no_row_outside_the_scope(
                 if shown != _sees(caller, world, variant, param):
                     wrong.append(f"{role.value} {path} {variant}: shown={shown}")
     assert not wrong, "\n".join(wrong)
+
+
+def _fingerprint(session: Session) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table but the access log (which a read must grow) and the sessions'
+    last-seen times (touched at most once a minute)."""
+    found = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == "access_log":
+            continue
+        columns = [c for c in table.columns if c.name != "last_seen_at"]
+        query = select(*columns).order_by(*table.primary_key.columns)
+        found[table.name] = [tuple(row) for row in session.execute(query)]
+    return found
+
+
+def test_get_requests_change_nothing(
+    client: TestClient, session: Session, keyring: Keyring
+) -> None:
+    """No state change on GET: every GET route, asked by someone allowed to, leaves every
+    table as it was (apart from the access-log row a read adds)."""
+    world = _build_world(session, keyring)
+    browsers = {}
+    for role in Role:
+        browsers[role] = TestClient(client.app)
+        sign_in(browsers[role], session, world.users[role.value])
+    before = _fingerprint(session)
+    asked = 0
+    for method, path, route in _routes(client):
+        if method != "GET":
+            continue
+        permission = _permission(route)[0]
+        caller = next(
+            (Caller(r.value, role=r) for r in Role if permission in ROLE_PERMISSIONS[r]),
+            Caller("anonymous"),
+        )
+        browser = browsers[caller.role] if caller.role else TestClient(client.app)
+        url = path.format(**{p: PARAMS[p](world, "own") for p in route.param_convertors})
+        browser.get(url, follow_redirects=False)
+        asked += 1
+        session.expire_all()
+        assert _fingerprint(session) == before, f"GET {url} changed the database"
+    assert asked > 20
