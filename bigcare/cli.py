@@ -85,6 +85,9 @@ class QuerylessAccessLog(logging.Filter):
 
 def _port_is_free(host: str, port: int) -> bool:
     with socket.socket() as probe:
+        # As uvicorn binds: a port whose old connections linger in TIME_WAIT after a restart
+        # is free; one another program listens on is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

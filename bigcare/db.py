@@ -65,7 +65,11 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at BEGIN. Nearly every request writes (an access-log
+    # row for each read), and a deferred transaction that read first and then writes after
+    # another commit fails at once with "database is locked" (busy_timeout cannot help a
+    # stale snapshot). Queued at BEGIN instead, requests wait their turn for a few ms.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -2,7 +2,7 @@
 
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -76,7 +76,12 @@ def set_prelogin_cookie(request: Request, response: Response, token: str) -> Non
     response.set_cookie(PRELOGIN_COOKIE, token, **cookie_options(request))
 
 
-async def _submitted_csrf(request: Request) -> str:
+async def submitted_csrf(request: Request) -> str:
+    """The CSRF token a state-changing request carries (header or form field); "" for GET.
+    Async because reading a form is; it touches no database, so it may run on the event
+    loop, while everything that does runs in the thread pool."""
+    if request.method in SAFE_METHODS:
+        return ""
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
@@ -88,11 +93,13 @@ async def _submitted_csrf(request: Request) -> str:
     return ""
 
 
-async def check_csrf(request: Request, expected: str | None) -> None:
+SubmittedCsrf = Annotated[str, Depends(submitted_csrf)]
+
+
+def check_csrf(request: Request, submitted: str, expected: str | None) -> None:
     """Refuse a state-changing request whose token does not match (403)."""
     if request.method in SAFE_METHODS:
         return
-    submitted = await _submitted_csrf(request)
     if not expected or not submitted or not hmac.compare_digest(submitted, expected):
         raise PermissionDenied(CSRF_FAILED)
 
@@ -133,7 +140,7 @@ def resolve_actor(request: Request, session: Session) -> service.Actor | None:
     return actor
 
 
-PermissionDependency = Callable[..., Coroutine[Any, Any, Any]]
+PermissionDependency = Callable[..., Any]
 
 
 def require(permission: str) -> PermissionDependency:
@@ -142,7 +149,9 @@ def require(permission: str) -> PermissionDependency:
     if permission != PUBLIC and permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    async def dependency(request: Request, session: SessionDep) -> Any:
+    # A plain def: FastAPI runs it in the thread pool, so a database wait (SQLite queues
+    # writers) never blocks the event loop that the other requests need.
+    def dependency(request: Request, session: SessionDep, submitted: SubmittedCsrf) -> Any:
         actor = resolve_actor(request, session)
         if permission == PUBLIC:
             return actor
@@ -151,7 +160,7 @@ def require(permission: str) -> PermissionDependency:
                 raise NotAuthenticated(reason="mfa")
             raise NotAuthenticated(reason="expired" if request.state.session_lost else None)
         if actor.token_id is None:
-            await check_csrf(request, request.state.csrf_token)
+            check_csrf(request, submitted, request.state.csrf_token)
             user = request.state.user
             if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
                 raise NotAuthenticated(reason="password")

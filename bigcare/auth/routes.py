@@ -164,18 +164,19 @@ def _second_factor_page(
 
 
 @router.post("/login/totp", response_class=HTMLResponse)
-async def second_factor(
+def second_factor(
     request: Request,
     session: SessionDep,
     keyring: KeyringDep,
     _: Annotated[object, Public],
+    submitted: deps.SubmittedCsrf,
     code: Annotated[str, Form(max_length=40)] = "",
     next_url: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
     pending = _pending(request)
     if pending is None:
         return RedirectResponse("/login", status_code=303)
-    await deps.check_csrf(request, request.state.csrf_token)
+    deps.check_csrf(request, submitted, request.state.csrf_token)
     login_session, user = pending
     next_url = _safe_next(next_url)
     result = sessions.complete_second_factor(
@@ -209,10 +210,15 @@ async def second_factor(
 
 
 @router.post("/logout")
-async def logout(request: Request, session: SessionDep, _: Annotated[object, Public]) -> Response:
+def logout(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[object, Public],
+    submitted: deps.SubmittedCsrf,
+) -> Response:
     login_session = request.state.login_session
     if login_session is not None:
-        await deps.check_csrf(request, request.state.csrf_token)
+        deps.check_csrf(request, submitted, request.state.csrf_token)
         sessions.end_session(session, login_session=login_session, actor=request.state.actor)
     response = RedirectResponse("/login?reason=logout", status_code=303)
     deps.clear_session_cookie(request, response)
