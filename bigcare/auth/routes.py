@@ -6,7 +6,6 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from bigcare.auth import deps, service, sessions
 from bigcare.auth.deps import ActorDep, KeyringDep
@@ -132,7 +131,6 @@ def _pending(request: Request) -> tuple[UserSession, User] | None:
 @router.get("/login/totp", response_class=HTMLResponse)
 def second_factor_form(
     request: Request,
-    session: SessionDep,
     keyring: KeyringDep,
     _: Annotated[object, Public],
     next_url: Annotated[str | None, Query(alias="next")] = None,
@@ -141,12 +139,11 @@ def second_factor_form(
     if pending is None:
         return RedirectResponse("/login", status_code=303)
     user = pending[1]
-    return _second_factor_page(request, session, keyring, user, next_url=_safe_next(next_url))
+    return _second_factor_page(request, keyring, user, next_url=_safe_next(next_url))
 
 
 def _second_factor_page(
     request: Request,
-    session: Session,
     keyring: Keyring,
     user: User,
     *,
@@ -189,7 +186,6 @@ def second_factor(
     if result.token is None:
         return _second_factor_page(
             request,
-            session,
             keyring,
             user,
             next_url=next_url,
