@@ -39,7 +39,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_page(
-    request: Request, *, next_url: str, message: str | None, info: str | None, status: int = 200
+    request: Request,
+    *,
+    next_url: str,
+    message: str | None,
+    info: str | None,
+    status: int = 200,
+    username: str = "",
 ) -> HTMLResponse:
     # The form carries the same random value as a cookie (double-submit CSRF check).
     token, is_new = deps.prelogin_value(request)
@@ -51,6 +57,7 @@ def _login_page(
             "message": message,
             "info": info,
             "prelogin": token,
+            "username": username,
             "demo": request.app.state.settings.demo,
         },
         status_code=status,
@@ -98,7 +105,12 @@ def login(
     )
     if not outcome.ok:
         return _login_page(
-            request, next_url=_safe_next(next_url), message=outcome.message, info=None, status=401
+            request,
+            next_url=_safe_next(next_url),
+            message=outcome.message,
+            info=None,
+            status=401,
+            username=username.strip()[:40],
         )
     assert outcome.token is not None
     # A session this browser had before is ended: the new login gets a new id.
