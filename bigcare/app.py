@@ -2,9 +2,8 @@
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -13,8 +12,7 @@ from sqlalchemy import Engine, text
 from bigcare import handlers
 from bigcare.auth import admin_routes as auth_admin_routes
 from bigcare.auth import routes as auth_routes
-from bigcare.auth.deps import ActorDep, require
-from bigcare.auth.permissions import PUBLIC
+from bigcare.auth.deps import ActorDep, Public
 from bigcare.cases import api as cases_api
 from bigcare.cases import routes as cases_routes
 from bigcare.cases import service as cases_service
@@ -43,7 +41,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-Public = Annotated[Any, Depends(require(PUBLIC))]
 
 
 def create_app(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel
 
 if TYPE_CHECKING:
@@ -102,29 +103,24 @@ def keep_after_rollback(session: Session, redo: Callable[[Session], object]) -> 
 def unit_of_work(session: Session, *, nested: bool = False) -> Iterator[Session]:
     """Commit when the caller's work returns; roll back if it raises, keeping what must stay.
     nested=True runs the unit in a SAVEPOINT (tests: one request inside the test's transaction)."""
-    unit = session.begin_nested() if nested else None
+
+    def begin() -> Session | SessionTransaction:
+        return session.begin_nested() if nested else session
+
+    unit = begin()
     try:
         yield session
-        if unit is not None:
-            unit.commit()
-        else:
-            session.commit()
+        unit.commit()
     except BaseException:
-        if unit is not None:
-            unit.rollback()
-        else:
-            session.rollback()
-        redo = session.info.pop(KEEP_AFTER_ROLLBACK, [])
-        if redo:
+        unit.rollback()
+        if redo := session.info.pop(KEEP_AFTER_ROLLBACK, []):
+            kept = begin()
             try:
                 for step in redo:
                     step(session)
-                if unit is None:
-                    session.commit()
-                else:
-                    session.flush()
+                kept.commit()
             except Exception:
-                session.rollback()
+                kept.rollback()
                 log.exception("could not keep the access-log rows of a failed request")
         raise
     finally:

@@ -182,6 +182,10 @@ def require(permission: str) -> PermissionDependency:
     return dependency
 
 
+# Routes anyone may reach (login, health check): `_: Public` in the signature.
+Public = Annotated[Any, Depends(require(PUBLIC))]
+
+
 def ActorDep(permission: str) -> Any:
     """`actor: ActorDep("case.read")` in a route signature: the acting user, permission checked."""
     return Annotated[service.Actor, Depends(require(permission))]

@@ -4,13 +4,13 @@ import hmac
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bigcare.auth import deps, service, sessions
-from bigcare.auth.deps import ActorDep, KeyringDep
+from bigcare.auth.deps import ActorDep, KeyringDep, Public
 from bigcare.auth.models import User, UserSession
-from bigcare.auth.permissions import PERMISSIONS, PUBLIC, requires_second_factor
+from bigcare.auth.permissions import PERMISSIONS, requires_second_factor
 from bigcare.auth.qr import qr_svg
 from bigcare.db import SessionDep
 from bigcare.errors import InvalidInput, PermissionDenied
@@ -18,7 +18,6 @@ from bigcare.privacy.crypto import Keyring
 from bigcare.templating import templates
 
 router = APIRouter(tags=["auth"])
-Public = Depends(deps.require(PUBLIC))
 
 # Why the login form is shown again (?reason=...), in the user's words.
 REASONS = {
@@ -70,7 +69,7 @@ def _login_page(
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
     request: Request,
-    _: Annotated[object, Public],
+    _: Public,
     next_url: Annotated[str | None, Query(alias="next")] = None,
     reason: str | None = None,
 ) -> Response:
@@ -86,7 +85,7 @@ def login(
     request: Request,
     session: SessionDep,
     keyring: KeyringDep,
-    _: Annotated[object, Public],
+    _: Public,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -144,7 +143,7 @@ def _pending(request: Request) -> tuple[UserSession, User] | None:
 def second_factor_form(
     request: Request,
     keyring: KeyringDep,
-    _: Annotated[object, Public],
+    _: Public,
     next_url: Annotated[str | None, Query(alias="next")] = None,
 ) -> Response:
     pending = _pending(request)
@@ -177,7 +176,7 @@ def second_factor(
     request: Request,
     session: SessionDep,
     keyring: KeyringDep,
-    _: Annotated[object, Public],
+    _: Public,
     submitted: deps.SubmittedCsrf,
     code: Annotated[str, Form(max_length=40)] = "",
     next_url: Annotated[str, Form(alias="next")] = "/",
@@ -221,7 +220,7 @@ def second_factor(
 def logout(
     request: Request,
     session: SessionDep,
-    _: Annotated[object, Public],
+    _: Public,
     submitted: deps.SubmittedCsrf,
 ) -> Response:
     login_session = request.state.login_session

@@ -19,13 +19,16 @@ from bigcare.auth import audit
 from bigcare.auth.models import User, UserSession
 from bigcare.auth.permissions import ROLE_PERMISSIONS, Role, ScopeKind
 from bigcare.db import utcnow
-from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD, MAX_PASSWORD = 10, 64
-# How long a session may go unused (sessions.py imports it; service.py cannot import sessions).
+# How long a session may go unused (sessions.py imports it; service.py lists live sessions).
 IDLE_TIMEOUT = timedelta(minutes=30)
+# A session's last_seen_at and a token's last_used_at are written at most this often:
+# writing them on every request would turn every page view into a write.
+TOUCH_EVERY = timedelta(seconds=60)
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
 
 hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
@@ -65,23 +68,6 @@ class Actor:
         """Whether the actor's role (or token) grants the permission."""
         return permission in self.permissions
 
-    def covers(self, *, dong_code: str | None, gu_code: str | None) -> bool:
-        """Is a row located in this dong (of this gu) inside the actor's scope?"""
-        match self.scope_kind:
-            case ScopeKind.CITY:
-                return True
-            case ScopeKind.GU:
-                return gu_code is not None and gu_code == self.scope_code
-            case ScopeKind.DONG:
-                return dong_code is not None and dong_code == self.scope_code
-        return False  # a facility account sees no one's residence-based rows
-
-    def covers_facility(self, *, facility_code: str, dong_code: str, gu_code: str) -> bool:
-        """A facility account sees only its own facility; staff see facilities in their area."""
-        if self.scope_kind is ScopeKind.FACILITY:
-            return facility_code == self.scope_code
-        return self.covers(dong_code=dong_code, gu_code=gu_code)
-
     def dong_clause(self, dong_column: ColumnElement[str]) -> ColumnElement[bool]:
         """A WHERE clause keeping only rows whose dong is in scope (false for facilities)."""
         match self.scope_kind:
@@ -101,9 +87,8 @@ def actor_for(
     """The Actor a logged-in user acts as."""
     role = Role(user.role)
     kind = ScopeKind(user.scope_kind)
-    code = {ScopeKind.DONG: user.dong_code, ScopeKind.GU: user.gu_code}.get(
-        kind, user.facility_code if kind is ScopeKind.FACILITY else None
-    )
+    # The table's check constraint keeps exactly the scope kind's column set (none: city).
+    code = user.dong_code or user.gu_code or user.facility_code
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -288,16 +273,27 @@ class UserView:
 def get_user_view(session: Session, user_id: int) -> UserView:
     """One account with its number of live sessions. Raises NotFound."""
     user = get_user(session, user_id)
+    live = len(list_sessions(session, user_id=user.id or 0))
+    return UserView(user=user, live_sessions=live, scope_name=scope_name(session, user))
+
+
+def list_sessions(session: Session, *, user_id: int) -> list[UserSession]:
+    """The user's live, fully signed-in sessions, newest first (not ended, not expired, not
+    idle too long, second factor done)."""
     now = utcnow()
-    live = session.exec(
-        select(UserSession.id).where(
-            UserSession.user_id == user.id,
-            col(UserSession.ended_at).is_(None),
-            col(UserSession.expires_at) > now,
-            col(UserSession.last_seen_at) > now - IDLE_TIMEOUT,
-        )
-    ).all()
-    return UserView(user=user, live_sessions=len(live), scope_name=scope_name(session, user))
+    return list(
+        session.exec(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user_id,
+                col(UserSession.ended_at).is_(None),
+                col(UserSession.mfa_pending).is_(False),
+                col(UserSession.expires_at) > now,
+                col(UserSession.last_seen_at) > now - IDLE_TIMEOUT,
+            )
+            .order_by(col(UserSession.created_at).desc())
+        ).all()
+    )
 
 
 def disable_user_by_id(session: Session, *, by: "Actor | str", user_id: int) -> User:
@@ -414,9 +410,3 @@ def change_password(
     audit.record(session, actor=actor, action="auth.password")
     session.flush()
     return user
-
-
-def check_permission(actor: Actor, permission: str) -> None:
-    """Raise PermissionDenied unless the actor holds the permission (for service-level checks)."""
-    if not actor.can(permission):
-        raise PermissionDenied(f"'{permission}' 권한이 없습니다")

@@ -19,11 +19,13 @@ from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.auth.service import (
     DUMMY_HASH,
     IDLE_TIMEOUT,
+    TOUCH_EVERY,
     Actor,
     actor_for,
     end_sessions,
     find_user,
     hasher,
+    list_sessions,
     sha256_hex,
 )
 from bigcare.db import aware, utcnow
@@ -35,8 +37,6 @@ log = logging.getLogger(__name__)
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=10)
-# Writing last_seen_at on every request would turn every page view into a write.
-TOUCH_EVERY = timedelta(seconds=60)
 RECOVERY_CODES = 10
 TOTP_ISSUER = "BigCare 서울 통합사례관리"
 
@@ -226,23 +226,6 @@ def end_other_sessions(session: Session, *, actor: Actor) -> int:
     return ended
 
 
-def list_sessions(session: Session, *, user_id: int) -> list[UserSession]:
-    """The user's live, fully signed-in sessions, newest first."""
-    return list(
-        session.exec(
-            select(UserSession)
-            .where(
-                UserSession.user_id == user_id,
-                col(UserSession.ended_at).is_(None),
-                col(UserSession.mfa_pending).is_(False),
-                col(UserSession.expires_at) > utcnow(),
-                col(UserSession.last_seen_at) > utcnow() - IDLE_TIMEOUT,
-            )
-            .order_by(col(UserSession.created_at).desc())
-        ).all()
-    )
-
-
 # --- second factor (TOTP + recovery codes) ----------------------------------------------
 
 TOTP_CONTEXT = "totp"
@@ -274,7 +257,13 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
 
 
+def _clean_code(code: str) -> str:
+    # Authenticator apps show "123 456"; people paste with spaces around it.
+    return code.strip().replace(" ", "")
+
+
 def _accept_totp(user: User, code: str, keyring: Keyring) -> bool:
+    code = _clean_code(code)
     if not user.totp_secret_sealed or not re.fullmatch(r"\d{6}", code):
         return False
     totp = pyotp.TOTP(keyring.open(user.totp_secret_sealed, context=TOTP_CONTEXT))
@@ -304,17 +293,22 @@ def _new_recovery_codes(session: Session, user: User) -> list[str]:
     return codes
 
 
+def _require_totp(user: User, code: str, keyring: Keyring) -> None:
+    """Raise InvalidInput unless `code` is the authenticator's current code."""
+    if not _accept_totp(user, code, keyring):
+        raise InvalidInput(
+            "인증 앱의 6자리 번호가 맞지 않습니다",
+            [FieldError(field="code", message="번호가 맞지 않습니다")],
+        )
+
+
 def confirm_totp_enrolment(
     session: Session, *, actor: Actor, user: User, code: str, keyring: Keyring
 ) -> list[str]:
     """Activate the pending secret once the app shows a right code; returns recovery codes."""
     if pending_totp_secret(user, keyring=keyring) is None:
         raise Conflict("등록 중인 2단계 인증이 없습니다. 처음부터 다시 시작하세요")
-    if not _accept_totp(user, code.strip().replace(" ", ""), keyring):
-        raise InvalidInput(
-            "인증 앱의 6자리 번호가 맞지 않습니다",
-            [FieldError(field="code", message="번호가 맞지 않습니다")],
-        )
+    _require_totp(user, code, keyring)
     user.totp_enrolled_at = utcnow()
     codes = _new_recovery_codes(session, user)
     audit.record(session, actor=actor, action="auth.totp.enrol")
@@ -339,11 +333,7 @@ def regenerate_recovery_codes(
     ones stop working."""
     if user.totp_enrolled_at is None:
         raise Conflict("2단계 인증을 먼저 등록하세요")
-    if not _accept_totp(user, code.strip().replace(" ", ""), keyring):
-        raise InvalidInput(
-            "인증 앱의 6자리 번호가 맞지 않습니다",
-            [FieldError(field="code", message="번호가 맞지 않습니다")],
-        )
+    _require_totp(user, code, keyring)
     codes = _new_recovery_codes(session, user)
     audit.record(session, actor=actor, action="auth.recovery_codes")
     session.flush()
@@ -360,7 +350,7 @@ def verify_second_factor(
 ) -> tuple[str, UserSession] | None:
     """Check a TOTP or recovery code for a half-logged-in session. On success the pending
     session ends and a new one starts (the session id rotates); None on a wrong code."""
-    code = code.strip().replace(" ", "")
+    code = _clean_code(code)
     accepted = _accept_totp(user, code, keyring)
     if not accepted and re.fullmatch(r"[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}", code.lower()):
         recovery = session.exec(
@@ -417,7 +407,7 @@ def enrol_at_login(
     None on a wrong code (counted toward the lockout)."""
     if pending_totp_secret(user, keyring=keyring) is None:
         raise Conflict("등록 중인 2단계 인증이 없습니다. 다시 로그인하세요")
-    if not _accept_totp(user, code.strip().replace(" ", ""), keyring):
+    if not _accept_totp(user, code, keyring):
         _second_factor_failed(session, user=user, pending=pending)
         return None
     user.totp_enrolled_at = utcnow()

@@ -1,20 +1,17 @@
 """Facility systems' API tokens: one facility each, stored hashed, revocable at once."""
 
 import secrets
-from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from bigcare.auth import audit
 from bigcare.auth.models import ApiToken
 from bigcare.auth.permissions import Role, ScopeKind
-from bigcare.auth.service import Actor, sha256_hex
+from bigcare.auth.service import TOUCH_EVERY, Actor, sha256_hex
 from bigcare.db import aware, utcnow
 from bigcare.errors import FieldError, InvalidInput, NotFound
 
 TOKEN_PREFIX = "bct_"  # noqa: S105 (a marker, not a secret)
-# Writing last_used_at on every call would turn every API read into a write.
-TOUCH_EVERY = timedelta(seconds=60)
 
 # What a facility's system may do with its token: send and check its own records.
 TOKEN_PERMISSIONS = frozenset({"facility.read", "import.upload", "import.read"})
