@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
@@ -21,6 +21,7 @@ from bigcare.db import SessionDep, make_engine
 from bigcare.districts import api as districts_api
 from bigcare.districts import routes as districts_routes
 from bigcare.facilities import api as facilities_api
+from bigcare.facilities import import_routes as facilities_import_routes
 from bigcare.facilities import routes as facilities_routes
 from bigcare.privacy.crypto import Keyring
 from bigcare.privacy.keys import load_keyring
@@ -63,6 +64,22 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.keyring = keyring or load_keyring(settings)[0]
 
+    # A file beyond the intake limit is refused before its body is read (the intake checks
+    # the size again for bodies that do not state their length).
+    body_limit = settings.import_max_bytes + 1024 * 1024
+
+    @app.middleware("http")
+    async def refuse_oversized_bodies(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > body_limit:
+            message = f"파일이 너무 큽니다: 최대 {settings.import_max_bytes // (1024 * 1024)}MB"
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"error": "too_large", "detail": message}, status_code=413)
+            return PlainTextResponse(message, status_code=413)
+        return await call_next(request)
+
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -87,6 +104,7 @@ def create_app(
         districts_routes,
         districts_api,
         facilities_routes,
+        facilities_import_routes,
         facilities_api,
         cases_routes,
         cases_api,

@@ -8,19 +8,18 @@ from typing import Annotated
 
 import typer
 from alembic import command as alembic_command
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from bigcare import cli_admin
+from bigcare import cli_admin, cli_intake
 from bigcare.cases import demo as cases_demo
 from bigcare.config import SEED_DIR, Settings, get_settings
 from bigcare.db import alembic_config, make_engine
 from bigcare.districts import service as districts_service
 from bigcare.errors import BigCareError
+from bigcare.facilities import service as facilities_service
 from bigcare.privacy.crypto import DataKeyError, Keyring
 from bigcare.privacy.keys import load_keyring
 from bigcare.privacy.logs import configure_logging
@@ -38,6 +37,9 @@ app.add_typer(cli_admin.users_app, name="users")
 app.add_typer(cli_admin.keys_app, name="keys")
 app.add_typer(cli_admin.audit_app, name="audit")
 app.command("otp")(cli_admin.otp)
+app.command("import")(cli_intake.import_command)
+app.command("generate")(cli_intake.generate_command)
+app.add_typer(cli_intake.bench_app, name="bench")
 console = Console()
 log = logging.getLogger("bigcare")
 
@@ -62,6 +64,7 @@ def _seed(url: str) -> districts_service.SeedResult:
             result = districts_service.seed_districts(
                 session, csv_path=SEED_DIR / districts_service.DONGS_CSV
             )
+            facilities_service.seed_types(session, csv_path=SEED_DIR / facilities_service.TYPES_CSV)
             session.commit()
             counts = districts_service.count_districts(session)
     finally:
@@ -129,6 +132,9 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="만든 뒤 웹 서버 실행")] = True,
     db_file: Annotated[Path, typer.Option(help="데모 데이터베이스 파일")] = Path("bigcare.db"),
     port: Annotated[int, typer.Option(help="웹 서버 포트")] = 8000,
+    world_persons: Annotated[
+        int, typer.Option("--persons", help="만들 가상 서울의 사람 수")
+    ] = 8_000,
 ) -> None:
     """이 폴더에 새 데모 데이터베이스를 만들고(스키마, 기준 데이터) 웹 서버를 실행합니다."""
     started = time.perf_counter()
@@ -152,6 +158,13 @@ def demo(
         keyring, created = load_keyring(settings)
         _seed(settings.database_url)
         result = _seed_demo(settings.database_url, keyring)
+        result.world = cli_intake.demo_world(
+            settings.database_url,
+            keyring=keyring,
+            folder=db_file.parent / "bigcare-demo-world",
+            own_facility=result.api_facility or "",
+            persons=world_persons,
+        )
     except (BigCareError, DataKeyError) as exc:
         raise _fail(exc) from exc
     if created:
@@ -180,6 +193,20 @@ def _print_demo(result: cases_demo.DemoResult, port: int) -> None:
         f"데모 자료: 시설 {result.facilities}곳, 대상자 {result.persons:,}명 "
         "(이름·주민등록번호·전화번호는 모두 만든 값입니다)"
     )
+    if result.world:
+        w = result.world
+        console.print(
+            f"가상 서울의 시설 {w.facilities}곳이 보낸 파일 {w.batches}개, "
+            f"{w.rows:,}행을 받았습니다: "
+            f"정상 {w.accepted:,} · 경고 {w.warned:,} · 오류(격리) {w.quarantined:,} · "
+            f"행정동 지정 대기 {w.unassigned:,}"
+        )
+        if w.waiting_batch:
+            console.print(
+                "  facility.uploader 로 로그인하면 열 매핑 확인을 기다리는 파일"
+                f"(#{w.waiting_batch})이 있습니다: http://127.0.0.1:{port}/imports/{w.waiting_batch}/mapping",
+                soft_wrap=True,
+            )
     # Plain lines, not a table: a terminal narrower than a secret would fold or cut it.
     console.print(f"[bold]데모 계정[/bold] (비밀번호는 모두 {cases_demo.DEMO_PASSWORD})")
     for account in result.accounts:
@@ -212,7 +239,7 @@ def serve(
         update={"host": host or settings.host, "port": port or settings.port}
     )
     _setup_logging(settings)
-    _require_current_schema(settings.database_url)
+    cli_admin.require_current_schema(settings.database_url)
     _serve(settings)
 
 
@@ -221,7 +248,7 @@ def seed() -> None:
     """seed_data/의 서울 구·행정동·주민센터를 불러옵니다 (다시 실행해도 안전)."""
     settings = get_settings()
     _setup_logging(settings)
-    _require_current_schema(settings.database_url)
+    cli_admin.require_current_schema(settings.database_url)
     try:
         _seed(settings.database_url)
     except BigCareError as exc:
@@ -244,36 +271,18 @@ def db_downgrade(
     console.print(f"스키마를 {revision}(으)로 내렸습니다.")
 
 
-def _revisions(url: str) -> tuple[str | None, str | None]:
-    """(the database's revision, the newest revision)."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
-    return current, head
-
-
-def _require_current_schema(url: str) -> None:
-    current, head = _revisions(url)
-    if current != head:
-        console.print(
-            "[red]오류:[/red] 데이터베이스 스키마가 최신이 아닙니다 "
-            f"(현재 {current or '없음'}, 최신 {head}). 먼저 `bigcare db upgrade`를 실행하세요."
-        )
-        raise typer.Exit(code=1)
-
-
 @db_app.command("current")
 def db_current() -> None:
     """데이터베이스의 현재 리비전과 최신 여부를 보여 줍니다."""
     url = get_settings().database_url
-    current, head = _revisions(url)
+    current, head = cli_admin.revisions(url)
     table = Table(show_header=False)
     table.add_row("데이터베이스", make_url(url).render_as_string(hide_password=True))
     table.add_row("현재 리비전", current or "(없음)")
     table.add_row("최신 리비전", head or "(없음)")
     table.add_row("상태", "최신" if current == head else "업그레이드 필요")
     console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import pyotp
 import typer
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session, SQLModel
@@ -19,7 +21,7 @@ from bigcare.auth import keys as auth_keys
 from bigcare.auth import service as auth_service
 from bigcare.auth.permissions import ROLE_LABELS, Role
 from bigcare.config import get_settings
-from bigcare.db import make_engine
+from bigcare.db import alembic_config, make_engine
 from bigcare.errors import BigCareError, NotFound
 from bigcare.privacy.crypto import DataKeyError, Keyring, write_key_file
 from bigcare.privacy.keys import key_source, load_keyring
@@ -254,3 +256,26 @@ def otp(secret: Annotated[str, typer.Argument(help="인증 앱에 등록한 비�
     except (ValueError, TypeError):
         console.print("[red]오류:[/red] base32 비밀키가 아닙니다")
         raise typer.Exit(code=1) from None
+
+
+def revisions(url: str) -> tuple[str | None, str | None]:
+    """(the database's revision, the newest revision)."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    return current, head
+
+
+def require_current_schema(url: str) -> None:
+    """Stop with a clear message when the database is not at the newest revision."""
+    current, head = revisions(url)
+    if current != head:
+        console.print(
+            "[red]오류:[/red] 데이터베이스 스키마가 최신이 아닙니다 "
+            f"(현재 {current or '없음'}, 최신 {head}). 먼저 `bigcare db upgrade`를 실행하세요."
+        )
+        raise typer.Exit(code=1)

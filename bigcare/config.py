@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Facility files: refused above these (a clear message, nothing stored).
+    import_max_bytes: int = 20 * 1024 * 1024
+    import_max_rows: int = 200_000
     # SQL echo is for debugging on synthetic data only: statements carry parameters.
     sql_echo: bool = False
 

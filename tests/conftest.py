@@ -27,6 +27,7 @@ from bigcare.auth.permissions import Role
 from bigcare.config import SEED_DIR, Settings
 from bigcare.db import alembic_config, get_session, make_engine, unit_of_work
 from bigcare.districts import service as districts_service
+from bigcare.facilities import service as facilities_service
 from bigcare.privacy.crypto import Keyring
 from bigcare.privacy.logs import redacting_handler
 from bigcare.privacy.rrn import RRN_PATTERN
@@ -125,6 +126,7 @@ def database(
     engine = make_engine(url)
     with Session(engine) as session:
         districts_service.seed_districts(session, csv_path=SEED_DIR / districts_service.DONGS_CSV)
+        facilities_service.seed_types(session, csv_path=SEED_DIR / facilities_service.TYPES_CSV)
         session.commit()
     yield TestDatabase(kind=kind, url=url, engine=engine)
     engine.dispose()

@@ -67,7 +67,7 @@ def make_facility(session: Session, *, dong_code: str = "1123068", **overrides: 
     values: dict[str, object] = {
         "code": f"FT{secrets.token_hex(4)}",
         "name": f"시험{secrets.token_hex(2)}복지관",
-        "kind": "종합사회복지관",
+        "type_code": "COMMUNITY_WELFARE",
         "dong_code": dong_code,
     }
     values |= overrides

@@ -21,7 +21,9 @@ import bigcare.models  # noqa: F401  (every table on the metadata)
 from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.deps import permission_of
 from bigcare.auth.permissions import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS, Role, ScopeKind
-from bigcare.auth.service import actor_for
+from bigcare.auth.service import actor_for, operator_actor
+from bigcare.facilities import intake
+from bigcare.facilities.models import SourceRecord
 from bigcare.privacy.crypto import Keyring
 from tests.factories import make_facility, make_person, make_user, sign_in
 
@@ -51,11 +53,14 @@ class World:
     users: dict[str, Any] = field(default_factory=dict)
     target_user: int = 0
     facility_token: str = ""
+    batches: dict[str, int] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
 
 
 def _build_world(session: Session, keyring: Keyring) -> World:
     world = World()
     admin = make_user(session, role=Role.ADMIN)
+    operator = operator_actor("matrix", permissions=auth_tokens.TOKEN_PERMISSIONS)
     for variant in VARIANTS:
         dong, _ = PLACES[variant]
         name = f"매트릭스{variant.replace('_', '')}{secrets.token_hex(2)}"
@@ -69,6 +74,36 @@ def _build_world(session: Session, keyring: Keyring) -> World:
             session, actor=actor_for(admin), facility_code=facility.code, name="matrix"
         )
         world.tokens[variant] = token.id or 0
+        # A batch with a gu-level row (row 1, waiting for a dong) and a quarantined row (2).
+        gu_name = "강남구" if PLACES[variant][1] == OWN_GU else "서초구"
+        batch = intake.import_records(
+            session,
+            actor=operator,
+            keyring=keyring,
+            facility_code=facility.code,
+            records=[
+                {
+                    "name": "김매트",
+                    "birth_date": "1950-03-02",
+                    "address": f"서울 {gu_name} 없는로 1",
+                },
+                {
+                    "name": "이매트",
+                    "birth_date": "1950-13-45",
+                    "address": f"서울 {gu_name} 없는로 2",
+                },
+            ],
+            idempotency_key=None,
+        ).batch
+        world.batches[variant] = batch.id or 0
+        world.records[variant] = session.exec(
+            select(SourceRecord.id).where(
+                SourceRecord.batch_id == batch.id, SourceRecord.row_number == 1
+            )
+        ).one()[0]
+        intake.save_mapping(
+            session, actor=operator, facility_code=facility.code, columns=MAPPING_COLUMNS
+        )
     scopes = {
         ScopeKind.DONG: OWN_DONG,
         ScopeKind.GU: OWN_GU,
@@ -94,6 +129,10 @@ Form = Callable[[World], dict[str, str]]
 
 def _no_form(_: World) -> dict[str, str]:
     return {}
+
+
+MAPPING_COLUMNS = {"name": "name", "birth_date": "birth_date", "address": "address"}
+CSV_UPLOAD = "성명,생년월일\r\n김업로드,1950-03-02\r\n".encode("cp949")
 
 
 # POST routes: the form a permitted user sends and the status that user gets.
@@ -124,7 +163,23 @@ POSTS: dict[str, tuple[Form, int]] = {
     "/facilities/{code}/tokens": (lambda w: {"name": "연계 시스템"}, 200),
     "/facilities/{code}/tokens/{token_id}/revoke": (_no_form, 303),
     "/persons/{person_id}/rrn": (lambda w: {"reason": "긴급지원 본인 확인"}, 200),
+    "/imports": (lambda w: {"facility": w.facilities["own"]}, 303),
+    "/imports/dongs/{record_id}": (lambda w: {"dong_code": OWN_DONG}, 303),
+    "/imports/{batch_id}/mapping": (lambda w: {"column": list(MAPPING_COLUMNS)}, 303),
+    # A new value each time: a fix that changes nothing is refused.
+    "/imports/{batch_id}/rows/{row_number}": (
+        lambda w: {"cell": ["박고침", f"1950-03-{secrets.randbelow(28) + 1:02d}", "서울 강남구"]},
+        303,
+    ),
+    "/facilities/{code}/mapping": (lambda w: {"column": list(MAPPING_COLUMNS)}, 303),
+    "/api/v1/facilities/{code}/records": (
+        lambda w: {"records": [{"성명": "김연계", "생년월일": "1950-03-02"}]},
+        200,
+    ),
 }
+# POST routes whose body is JSON or carries a file, not a plain form.
+JSON_POSTS = {"/api/v1/facilities/{code}/records"}
+FILE_POSTS = {"/imports": {"file": ("명단.csv", CSV_UPLOAD, "text/csv")}}
 # Public GET routes whose answer depends on who asks: (anonymous, signed in).
 PUBLIC_GETS = {"/login": (200, 303), "/login/totp": (303, 303)}
 # What each path parameter is filled with, per variant.
@@ -135,10 +190,13 @@ PARAMS: dict[str, Callable[[World, str], object]] = {
     "dong_code": lambda w, v: PLACES[v][0],
     "gu_code": lambda w, v: PLACES[v][1],
     "user_id": lambda w, v: w.target_user,
+    "batch_id": lambda w, v: w.batches[v],
+    "row_number": lambda w, v: 2,
+    "record_id": lambda w, v: w.records[v],
 }
 # Parameters that name a row someone owns; dong and gu codes name reference data, which
 # every staff account reads whatever its scope.
-SCOPED_PARAMS = {"person_id", "code", "token_id"}
+SCOPED_PARAMS = {"person_id", "code", "token_id", "batch_id", "record_id"}
 
 
 def _permission(route: RouteContext) -> list[str]:
@@ -193,10 +251,12 @@ def _sees(caller: Caller, world: World, variant: str, param: str) -> bool:
     assert caller.role is not None
     dong, gu = PLACES[variant]
     kind = caller.role.scope_kind
-    if param in ("code", "token_id") and kind is ScopeKind.FACILITY:
+    if param in ("code", "token_id", "batch_id", "record_id") and kind is ScopeKind.FACILITY:
         return world.facilities[variant] == world.facilities["own"]
     if kind is ScopeKind.FACILITY:
         return False  # a facility sees no resident
+    if param == "record_id" and kind is ScopeKind.DONG:
+        return gu == OWN_GU  # a row with no dong yet is placed by the centres of its gu
     return {
         ScopeKind.CITY: True,
         ScopeKind.GU: gu == OWN_GU,
@@ -269,9 +329,17 @@ def test_access_matrix_every_route_role_and_scope(
         for caller, variant in itertools.product(CALLERS, variants):
             browser, headers = clients[caller.name]
             url = path.format(**{p: PARAMS[p](world, variant) for p in params})
-            form = POSTS[path][0](world) if method == "POST" else None
+            body = POSTS[path][0](world) if method == "POST" else None
+            json_body = body if path in JSON_POSTS else None
+            form = None if path in JSON_POSTS else body
             response = browser.request(
-                method, url, data=form, headers=headers, follow_redirects=False
+                method,
+                url,
+                data=form,
+                json=json_body,
+                files=FILE_POSTS.get(path) if method == "POST" else None,
+                headers=headers,
+                follow_redirects=False,
             )
             want = expected_status(caller, method, path, permission, world, variant)
             cases += 1
@@ -292,6 +360,7 @@ LISTS = {
     "/api/v1/persons": ("person.read", "person_names"),
     "/facilities": ("facility.read", "facility_names"),
     "/api/v1/facilities": ("facility.read", "facility_names"),
+    "/imports": ("import.read", "facility_names"),
 }
 
 

@@ -103,6 +103,21 @@ def actor_for(
     )
 
 
+def operator_actor(label: str, *, permissions: frozenset[str]) -> Actor:
+    """A server operator at the command line (e.g. `bigcare import`): city-wide, holding only
+    the permissions the command needs, named in the access log by `label` ("cli:root")."""
+    return Actor(
+        user_id=None,
+        username=label[:60],
+        display_name="명령줄 운영자",
+        role=Role.ADMIN,
+        scope_kind=ScopeKind.CITY,
+        scope_code=None,
+        permissions=permissions,
+        scope_name="서울특별시",
+    )
+
+
 def scope_name(session: Session, user: User) -> str:
     """The user's scope by name: a dong, a gu, the city or a facility."""
     if user.dong_code:

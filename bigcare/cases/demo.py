@@ -2,8 +2,10 @@
 synthetic residents with valid (made-up) RRNs. Every name and number here is generated."""
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from faker import Faker
 from sqlmodel import Session, select
@@ -14,6 +16,7 @@ from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.cases import service
 from bigcare.districts.models import Dong
+from bigcare.facilities import batches, intake
 from bigcare.facilities import service as facilities_service
 from bigcare.privacy import rrn as rrns
 from bigcare.privacy.crypto import Keyring
@@ -25,12 +28,12 @@ OTHER_GU = "11220"
 # Long enough, not on the common-password list; printed by `bigcare demo` for every account.
 DEMO_PASSWORD = "gaepo-demo-2026"  # noqa: S105 (a published demo credential)
 FACILITY_KINDS = (
-    ("노인복지관", "노인종합복지관"),
-    ("장애인복지관", "장애인종합복지관"),
-    ("종합사회복지관", "종합사회복지관"),
-    ("푸드뱅크", "푸드마켓"),
-    ("재가노인복지센터", "재가노인지원센터"),
-    ("보건소", "보건지소"),
+    ("COMMUNITY_WELFARE", "종합사회복지관"),
+    ("SENIOR_WELFARE", "노인종합복지관"),
+    ("DISABLED_WELFARE", "장애인종합복지관"),
+    ("FOOD_BANK", "푸드마켓"),
+    ("HOME_CARE", "재가노인지원센터"),
+    ("HEALTH_CENTER", "보건지소"),
 )
 
 
@@ -54,6 +57,22 @@ class DemoResult:
     persons: int = 0
     api_token: str | None = None
     api_facility: str | None = None
+    world: "WorldImport | None" = None
+
+
+@dataclass
+class WorldImport:
+    """What the generated city's facility files became."""
+
+    facilities: int = 0
+    batches: int = 0
+    rows: int = 0
+    accepted: int = 0
+    warned: int = 0
+    quarantined: int = 0
+    unassigned: int = 0
+    # A batch left waiting for its column mapping, so a new user sees that step.
+    waiting_batch: int | None = None
 
 
 def _dongs(session: Session, gu_code: str) -> list[Dong]:
@@ -85,7 +104,7 @@ def seed_demo(session: Session, *, keyring: Keyring, seed: int = 20261125) -> De
                 session,
                 code=f"F{dong.code}{i:02d}",
                 name=f"{dong.name} {suffix}",
-                kind=kind,
+                type_code=kind,
                 dong_code=dong.code,
             )
         )
@@ -142,3 +161,62 @@ def seed_demo(session: Session, *, keyring: Keyring, seed: int = 20261125) -> De
             )
             result.api_token, result.api_facility = raw, own_facility.code
     return result
+
+
+def import_world(
+    session: Session,
+    *,
+    keyring: Keyring,
+    world_dir: Path,
+    own_facility: str,
+    checkpoint: Callable[[], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> WorldImport:
+    """Register the generated city's facilities and receive every file they sent, through the
+    same intake as an upload. One file also goes to the demo facility account with no
+    confirmed mapping, so the mapping step and the quarantine can be tried in the browser."""
+    actor = auth_service.operator_actor(
+        "demo", permissions=frozenset({"facility.read", "import.upload", "import.read"})
+    )
+    summary = WorldImport()
+    summary.facilities = facilities_service.load_facilities(
+        session, csv_path=world_dir / "facilities.csv"
+    )
+    files = sorted(p for p in (world_dir / "exports").iterdir() if p.is_file())
+    known = {row.facility.code for row in facilities_service.list_facilities(session, actor=actor)}
+    for done, path in enumerate(files, start=1):
+        code = path.stem
+        if code not in known:
+            continue
+        result = intake.import_file(
+            session,
+            actor=actor,
+            keyring=keyring,
+            facility_code=code,
+            path=path,
+            door=intake.Door(source="cli", filename=path.name),
+            accept_suggested=True,
+            checkpoint=checkpoint,
+        )
+        batch = result.batch
+        summary.batches += 1
+        summary.rows += batch.rows_read
+        summary.accepted += batch.rows_accepted
+        summary.warned += batch.rows_warned
+        summary.quarantined += batch.rows_quarantined
+        if progress is not None:
+            progress(done, len(files))
+    sample = next((p for p in files if p.suffix == ".csv"), None)
+    if sample is not None:
+        waiting = intake.import_file(
+            session,
+            actor=actor,
+            keyring=keyring,
+            facility_code=own_facility,
+            path=sample,
+            door=intake.Door(source="web", filename="이용자명단_2026-11.csv"),
+            checkpoint=checkpoint,
+        )
+        summary.waiting_batch = waiting.batch.id
+    summary.unassigned = batches.count_unassigned(session, actor=actor)
+    return summary
