@@ -364,6 +364,13 @@ def _from_dong_column(
     dong: str, gu_code: str | None, gazetteer: Gazetteer, problems: list[Problem]
 ) -> _Resolution:
     """Resolve the 행정동 column, inside the address's gu when known."""
+    # Many systems export the column as "영등포구 당산1동" (or with 서울특별시 in front).
+    tokens = dong.split()
+    if len(tokens) > 1:
+        named = next((c for t in tokens[:-1] if (c := gazetteer.gu_code(t))), None)
+        if named is not None:
+            gu_code = named if gu_code is None else gu_code
+            dong = " ".join(tokens[[gazetteer.gu_code(t) for t in tokens].index(named) + 1 :])
     codes = gazetteer.dong_codes(gu_code, dong)
     if len(codes) == 1:
         return _Resolution(codes[0], "dong_column")

@@ -198,7 +198,7 @@ def _receive(
     def flush() -> None:
         nonlocal chunk, blanks
         if chunk:
-            session.execute(insert(SourceRecord), chunk)
+            session.execute(insert(SourceRecord.__table__), chunk)  # Core: one executemany
         counts = Counter(r["status"] for r in chunk)
         for status, attribute in parsing.COUNTER.items():
             setattr(batch, attribute, getattr(batch, attribute) + counts.get(status, 0))

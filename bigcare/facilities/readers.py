@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ import openpyxl
 from bigcare.errors import FieldError, InvalidInput
 
 log = logging.getLogger(__name__)
+# openpyxl warns about damaged cells quoting their values ("the serial value 452975296 is outside
+# the limits for dates"); cell values must not reach logs, and the damage is handled here.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
 
 Format = Literal["csv", "xlsx", "xls"]
 
@@ -50,7 +54,7 @@ MSG_UNCLOSED_QUOTE = ' (닫히지 않은 큰따옴표(")가 있는지 확인하�
 MSG_CSV_UNREADABLE = "CSV 파일을 읽을 수 없습니다 ({row}행)"
 MSG_DUPLICATE_HEADER = "머리글이 중복됩니다: '{name}' ({first}열, {second}열)"
 MSG_NOT_TABLE = "CSV 또는 엑셀 파일이 아닙니다 (파일 내용을 확인하세요)"
-MSG_NAME_MISMATCH = " (파일 이름은 {ext}이지만 내용은 그 형식이 아닙니다)"
+MSG_NAME_MISMATCH = ". 파일 이름은 {ext}이지만 내용이 그 형식이 아닙니다"
 MSG_NOT_XLSX = "엑셀(XLSX) 파일이 아닙니다"
 MSG_ZIP_BOMB = "압축을 풀면 너무 커지는 엑셀 파일입니다"
 MSG_XLSX_CORRUPT = "엑셀 파일이 손상되었거나 잘렸습니다"
@@ -87,6 +91,7 @@ EXCEL_MAX_ROW = 1_048_576
 XLS_MAX_ROW = 65_536
 XLS_WORKER_TIMEOUT = 60  # seconds
 XLS_WORKER_MEMORY = 2 * 1024**3  # bytes of address space for the XLS child process
+XLS_WORKER_DAMAGED = 3  # the XLS child's exit status for a file it could not read
 _HEADER_JUNK = "\ufeff\u200b"
 
 _MAGIC_REFUSALS: tuple[tuple[bytes, str], ...] = (
@@ -205,7 +210,7 @@ def detect_format(path: Path) -> Format:
     path = Path(path)
     if path.stat().st_size == 0:
         raise FileRefused(MSG_EMPTY)
-    return _detect(path, path.name)
+    return _detect(path, path.name, Limits())
 
 
 def open_table(
@@ -217,8 +222,8 @@ def open_table(
 ) -> Table:
     """Open a CSV/XLSX/XLS file, read its header and check it has data. Raises FileRefused.
 
-    `sheet` picks an Excel sheet by name (default: the first); `filename` is the name the user
-    uploaded, used only to word messages.
+    `sheet` picks an Excel sheet by name (default: the first; ignored for CSV); `filename` is
+    the name the user uploaded, used only to word messages.
     """
     path = Path(path)
     size = path.stat().st_size
@@ -228,7 +233,7 @@ def open_table(
         )
     if size == 0:
         raise FileRefused(MSG_EMPTY)
-    fmt = _detect(path, filename or path.name)
+    fmt = _detect(path, filename or path.name, limits)
     base = {"size": size, "sha256": file_sha256(path)}
     if fmt == "csv":
         return _open_csv(path, limits, base, filename or path.name)
@@ -240,11 +245,11 @@ def open_table(
 # --- format detection ------------------------------------------------------------------------
 
 
-def _detect(path: Path, name: str) -> Format:
+def _detect(path: Path, name: str, limits: Limits) -> Format:
     with path.open("rb") as f:
         head = f.read(NUL_PROBE_BYTES)
         if head.startswith(ZIP_MAGIC):
-            _check_zip_is_xlsx(f)
+            _check_xlsx_container(f, limits)
             return "xlsx"
         if head.startswith(OLE2_MAGIC):
             _check_ole_is_xls(f)
@@ -265,18 +270,47 @@ def _name_hint(name: str) -> str:
     return MSG_NAME_MISMATCH.format(ext=ext) if ext in {".xlsx", ".xls", ".csv"} else ""
 
 
-def _check_zip_is_xlsx(f: BinaryIO) -> None:
+def _check_xlsx_container(f: BinaryIO, limits: Limits) -> None:
+    """Refuse zip bombs and non-workbooks from the central directory, before inflating anything.
+
+    zipfile stops inflating an entry at its declared size (then fails its CRC check), so the
+    declared sizes checked here really bound what openpyxl can unpack later.
+    """
+    declared = _declared_zip_entries(f)
+    if declared is not None and declared > limits.max_zip_entries:
+        raise FileRefused(MSG_ZIP_BOMB)
     try:
         with zipfile.ZipFile(f) as zf:
-            names = set(zf.namelist())
+            infos = zf.infolist()
+            if len(infos) > limits.max_zip_entries:
+                raise FileRefused(MSG_ZIP_BOMB)
+            if sum(i.file_size for i in infos) > limits.max_unpacked_bytes:
+                raise FileRefused(MSG_ZIP_BOMB)
+            for i in infos:
+                ratio = i.file_size / max(i.compress_size, 1)
+                if i.file_size > BOMB_MIN_ENTRY and ratio > BOMB_RATIO:
+                    raise FileRefused(MSG_ZIP_BOMB)
+            names = {i.filename for i in infos}
             if "xl/workbook.xml" in names:
                 return
             what = _zip_kind(zf, names)
-    except zipfile.BadZipFile as exc:
-        raise FileRefused(MSG_XLSX_CORRUPT) from exc
-    except (OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise FileRefused(MSG_XLSX_CORRUPT) from exc
     raise FileRefused(f"{MSG_NOT_XLSX}: {what}")
+
+
+def _declared_zip_entries(f: BinaryIO) -> int | None:
+    """Entry count from the end-of-central-directory record, read before zipfile parses it all."""
+    f.seek(0, io.SEEK_END)
+    size = f.tell()
+    tail_size = min(size, 65_535 + 22)
+    f.seek(size - tail_size)
+    tail = f.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    count = int.from_bytes(tail[at + 10 : at + 12], "little")
+    return None if count == 0xFFFF else count  # 0xFFFF: the real count is in the zip64 record
 
 
 def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
@@ -464,41 +498,6 @@ def _csv_records(f: BinaryIO, encoding: str, delimiter: str, limits: Limits) -> 
 # --- Excel -----------------------------------------------------------------------------------
 
 
-def _check_zip_limits(f: BinaryIO, limits: Limits) -> None:
-    """Refuse zip bombs from the central directory alone, before anything is inflated."""
-    declared = _declared_zip_entries(f)
-    if declared is not None and declared > limits.max_zip_entries:
-        raise FileRefused(MSG_ZIP_BOMB)
-    try:
-        with zipfile.ZipFile(f) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise FileRefused(MSG_XLSX_CORRUPT) from exc
-    if len(infos) > limits.max_zip_entries:
-        raise FileRefused(MSG_ZIP_BOMB)
-    if sum(i.file_size for i in infos) > limits.max_unpacked_bytes:
-        raise FileRefused(MSG_ZIP_BOMB)
-    for i in infos:
-        if i.file_size > BOMB_MIN_ENTRY and i.file_size > BOMB_RATIO * max(i.compress_size, 1):
-            raise FileRefused(MSG_ZIP_BOMB)
-    # zipfile stops inflating an entry at its declared size (then fails its CRC), so these
-    # declared sizes really bound what openpyxl can unpack.
-
-
-def _declared_zip_entries(f: BinaryIO) -> int | None:
-    """Entry count from the end-of-central-directory record, read before zipfile parses it all."""
-    f.seek(0, io.SEEK_END)
-    size = f.tell()
-    tail_size = min(size, 65_535 + 22)
-    f.seek(size - tail_size)
-    tail = f.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
-        return None
-    count = int.from_bytes(tail[at + 10 : at + 12], "little")
-    return None if count == 0xFFFF else count  # 0xFFFF: the real count is in the zip64 record
-
-
 def _open_xlsx(path: Path, limits: Limits, sheet: str | None, base: dict) -> Table:
     f = path.open("rb")
     workbook = None
@@ -511,20 +510,21 @@ def _open_xlsx(path: Path, limits: Limits, sheet: str | None, base: dict) -> Tab
             f.close()
 
     try:
-        _check_zip_limits(f, limits)
-        f.seek(0)
         try:
-            # A file object, not the path: openpyxl refuses paths not named .xlsx/.xlsm.
+            # Zip limits were checked by _detect. Pass a file object, not the path: openpyxl
+            # refuses paths that are not named .xlsx/.xlsm.
             workbook = openpyxl.load_workbook(f, read_only=True, data_only=False, keep_links=False)
             names = tuple(ws.title for ws in workbook.worksheets)
         except Exception as exc:  # openpyxl raises anything on malformed parts
-            log.info("xlsx refused: %s", type(exc).__name__)
-            raise FileRefused(MSG_XLSX_CORRUPT) from exc
+            raise _damaged_xlsx(exc) from exc
         chosen = _choose_sheet(names, sheet)
-        worksheet = workbook[chosen]
-        # Ignore the stored dimension: formatted-but-empty sheets claim a million rows.
-        worksheet.reset_dimensions()
-        values = worksheet.iter_rows(min_row=1, min_col=1, values_only=True)
+        try:
+            worksheet = workbook[chosen]
+            # Ignore the stored dimension: formatted-but-empty sheets claim a million rows.
+            worksheet.reset_dimensions()
+            values = worksheet.iter_rows(min_row=1, min_col=1, values_only=True)
+        except Exception as exc:
+            raise _damaged_xlsx(exc) from exc
         source = _ExcelRecords(_guard_xlsx(values), max_row=EXCEL_MAX_ROW)
         info = FileInfo("xlsx", None, FORMAT_LABELS["xlsx"], chosen, names, **base)
         header, rows = _start(source, limits, empty_message=_empty_sheet(chosen, names))
@@ -542,9 +542,13 @@ def _guard_xlsx(values: Iterator[Sequence[object]]) -> Iterator[Sequence[object]
         except StopIteration:
             return
         except Exception as exc:
-            log.info("xlsx refused while reading rows: %s", type(exc).__name__)
-            raise FileRefused(MSG_XLSX_CORRUPT) from exc
+            raise _damaged_xlsx(exc) from exc
         yield row
+
+
+def _damaged_xlsx(exc: Exception) -> FileRefused:
+    log.info("xlsx refused: %s", type(exc).__name__)  # the type only: messages may quote cells
+    return FileRefused(MSG_XLSX_CORRUPT)
 
 
 def _open_xls(path: Path, limits: Limits, sheet: str | None, base: dict) -> Table:
@@ -582,9 +586,12 @@ def _read_xls_isolated(
     except subprocess.TimeoutExpired as exc:
         log.info("xls refused: worker timed out")
         raise FileRefused(MSG_XLS_CORRUPT) from exc
-    if done.returncode != 0:
+    if done.returncode == XLS_WORKER_DAMAGED or done.returncode < 0:  # < 0: killed by a signal
         log.info("xls refused: worker exited with %s", done.returncode)
         raise FileRefused(MSG_XLS_CORRUPT)
+    if done.returncode != 0:  # the worker did not even start: our bug, not the user's file
+        stderr = done.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"XLS worker failed ({done.returncode}): {stderr}")
     lines = done.stdout.decode("ascii").splitlines()
     reply = json.loads(lines[0])
     if "refused" in reply:
@@ -594,18 +601,25 @@ def _read_xls_isolated(
 
 def _xls_worker() -> None:
     """Child side of `_read_xls_isolated`: request on stdin, JSON lines on stdout."""
+    request = json.loads(sys.stdin.read())
+    resource.setrlimit(resource.RLIMIT_AS, (XLS_WORKER_MEMORY, XLS_WORKER_MEMORY))
+    try:
+        _xls_worker_read(request["path"], request["sheet"])
+    except BaseException:  # calamine's panics are BaseException: all of it means "damaged"
+        sys.exit(XLS_WORKER_DAMAGED)
+
+
+def _xls_worker_read(path: str, sheet: str | None) -> None:
     import python_calamine  # only the child process needs it
 
-    resource.setrlimit(resource.RLIMIT_AS, (XLS_WORKER_MEMORY, XLS_WORKER_MEMORY))
-    request = json.loads(sys.stdin.read())
-    with Path(request["path"]).open("rb") as f:
+    with Path(path).open("rb") as f:
         # from_filelike sniffs the content; from_path trusts the file name's extension.
         workbook = python_calamine.CalamineWorkbook.from_filelike(f)
     names = tuple(
         m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet
     )
     try:
-        chosen = _choose_sheet(names, request["sheet"])
+        chosen = _choose_sheet(names, sheet)
     except FileRefused as refused:
         print(json.dumps({"refused": refused.message}))
         return
@@ -616,7 +630,7 @@ def _xls_worker() -> None:
     out = sys.stdout
     out.write(json.dumps({"sheets": names, "sheet": chosen}) + "\n")
     for row in data:
-        out.write(json.dumps([cell_text(v) for v in row]) + "\n")
+        out.write(json.dumps([_cell_text(v) for v in row]) + "\n")
     out.flush()
 
 
@@ -656,10 +670,10 @@ class _ExcelRecords:
             end = len(row)
             while end > self.width and (row[end - 1] is None or row[end - 1] == ""):
                 end -= 1
-            yield number, [cell_text(row[i]) for i in range(end)], False
+            yield number, [_cell_text(row[i]) for i in range(end)], False
 
 
-def cell_text(value: object) -> str:
+def _cell_text(value: object) -> str:
     """An Excel cell value as the text a user would type for it."""
     if value is None:
         return ""
@@ -682,13 +696,19 @@ def cell_text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.time):
-        return value.replace(microsecond=0).isoformat()
+        return _round_to_second(dt.datetime.combine(dt.date(2000, 1, 1), value)).strftime(
+            "%H:%M:%S"
+        )
     if isinstance(value, dt.timedelta):
         seconds = round(value.total_seconds())
         sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
         return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
     text = getattr(value, "text", None)  # openpyxl ArrayFormula keeps its "=..." in .text
-    return text if isinstance(text, str) else str(value)
+    if isinstance(text, str):
+        return text
+    if getattr(value, "t", None) == "dataTable":  # openpyxl DataTableFormula (what-if table)
+        return f"=TABLE({getattr(value, 'r1', '') or ''},{getattr(value, 'r2', '') or ''})"
+    return str(value)
 
 
 def _round_to_second(value: dt.datetime) -> dt.datetime:

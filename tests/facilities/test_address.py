@@ -436,6 +436,22 @@ def test_dong_column_problem_is_on_the_dong_field(gazetteer: Gazetteer) -> None:
     assert [problem.field for problem in problems] == ["dong"]
 
 
+@pytest.mark.parametrize(
+    ("address", "dong", "want"),
+    [
+        ("서울특별시 영등포구 당산로 1", "영등포구 당산1동", "당산1동"),
+        ("서울 종로구 종로 1", "서울특별시 종로구 종로1·2·3·4가동", "종로1·2·3·4가동"),
+        ("서울특별시 강서구 발산로37길 110", "강서구 발산1동", "발산1동"),
+    ],
+)
+def test_dong_column_with_its_gu_in_front(
+    gazetteer: Gazetteer, address: str, dong: str, want: str
+) -> None:
+    parsed, problems = parse_address(address, dong=dong, gazetteer=gazetteer)
+    assert problems == []
+    assert parsed.dong_code == gazetteer.dong_code(parsed.gu_code, want)
+
+
 # --- the geocoder ----------------------------------------------------------------------------
 
 

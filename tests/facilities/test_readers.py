@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.styles import Font
+from openpyxl.worksheet.formula import ArrayFormula
 
 from bigcare.facilities import readers
 from bigcare.facilities.readers import FileRefused, Limits, open_table
@@ -427,6 +428,27 @@ def test_zip_with_too_many_entries_is_refused(tmp_path):
     )
 
 
+def test_xml_entity_bomb_inside_xlsx_is_refused(tmp_path):
+    plain = make_xlsx(tmp_path / "plain.xlsx", {"명단": [["이름"], ["김철수"]]})
+    entities = '<!ENTITY a0 "ha">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    sheet = (
+        f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>&a9;</t></is></c></row></sheetData></worksheet>'
+    )
+    path = tmp_path / "laughs.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            is_sheet = info.filename == "xl/worksheets/sheet1.xml"
+            out.writestr(info, sheet if is_sheet else src.read(info))
+    started = time.perf_counter()
+
+    assert refusal(path) == "엑셀 파일이 손상되었거나 잘렸습니다"
+    assert time.perf_counter() - started < 2
+
+
 # --- XLSX ------------------------------------------------------------------------------------
 
 
@@ -479,11 +501,17 @@ def test_xlsx_cells_become_text(tmp_path):
 
 
 def test_xlsx_formulas_are_kept_as_text(tmp_path):
-    path = make_xlsx(tmp_path / "f.xlsx", {"시트": [["값", "합계"], [1, "=SUM(A2:A3)"], [2, ""]]})
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["값", "합계", "배열"])
+    sheet.append([1, "=SUM(A2:A3)"])
+    sheet.append([2, ""])
+    sheet["C2"] = ArrayFormula("C2", "=MAX(A2:A3*2)")
+    workbook.save(tmp_path / "f.xlsx")
 
-    _, rows = read_all(path)
+    _, rows = read_all(tmp_path / "f.xlsx")
 
-    assert rows[0].cells == ["1", "=SUM(A2:A3)"]
+    assert rows[0].cells == ["1", "=SUM(A2:A3)", "=MAX(A2:A3*2)"]
     assert rows[1].cells == ["2", ""]  # within the header width, empty cells stay
 
 
@@ -558,6 +586,22 @@ def test_xlsx_content_under_any_name_is_read_as_xlsx(tmp_path):
     assert read_all(path)[1][0].cells == ["김철수"]
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        (0.30000000000000004, "0.30000000000000004"),
+        (2.0**53, "9007199254740992.0"),
+        (dt.datetime(2024, 3, 5, 23, 59, 59, 600_000), "2024-03-06"),
+        (dt.time(9, 29, 59, 999_999), "09:30:00"),
+        (dt.timedelta(hours=27, minutes=5), "27:05:00"),
+        (dt.timedelta(minutes=-90), "-1:30:00"),
+    ],
+)
+def test_excel_cell_text_edge_values(value, text):
+    assert readers._cell_text(value) == text
+
+
 # --- XLS (legacy BIFF8) ----------------------------------------------------------------------
 
 
@@ -625,6 +669,13 @@ def test_xls_that_crashes_the_parser_is_refused_without_taking_us_down(name):
     # Mutants of the sample found by fuzzing: calamine aborts the process on the first
     # ("memory allocation of 96636764320 bytes failed") and panics on the second.
     assert refusal(DATA / name) == "엑셀(XLS) 파일이 손상되었습니다"
+
+
+def test_xls_worker_that_cannot_start_is_our_error_not_the_users(monkeypatch):
+    monkeypatch.setattr(readers.sys, "executable", "/bin/false")
+
+    with pytest.raises(RuntimeError, match="XLS worker failed"):
+        open_table(SAMPLE_XLS)
 
 
 def _rename_ole_entry(data: bytes, old: str, new: str) -> bytes:
