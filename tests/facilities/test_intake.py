@@ -15,7 +15,7 @@ from bigcare.auth.models import AccessLog
 from bigcare.auth.permissions import Role
 from bigcare.auth.service import Actor, actor_for
 from bigcare.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bigcare.facilities import batches, intake, parsing, readers
+from bigcare.facilities import batches, intake, normalize, parsing, readers
 from bigcare.facilities.models import (
     RRN_CONTEXT,
     ImportBatch,
@@ -184,7 +184,7 @@ def test_confirmed_mapping_is_reused_and_new_columns_ask_again(
     session: Session, keyring: Keyring, uploader: Actor, tmp_path: Path
 ) -> None:
     first = write_csv(tmp_path / "1.csv", HEADER, ROWS)
-    chosen = {h: t for h, t in normalize_suggest(HEADER).items()}
+    chosen = normalize.suggest_mapping(HEADER)
     chosen["비고"] = None
     batch = _import(session, uploader, keyring, first, mapping=chosen).batch
     assert batch.status == batches.DONE
@@ -201,12 +201,6 @@ def test_confirmed_mapping_is_reused_and_new_columns_ask_again(
     assert third.batch.status == batches.MAPPING
     suggested = intake.suggest_for(session, facility_code=uploader.scope_code, header=header)
     assert suggested["이용자명"] == "name" and suggested["장기요양등급"] is None
-
-
-def normalize_suggest(header: list[str]) -> dict[str, str | None]:
-    from bigcare.facilities import normalize
-
-    return normalize.suggest_mapping(header)
 
 
 @pytest.mark.parametrize(
