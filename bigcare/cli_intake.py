@@ -2,6 +2,7 @@
 command line, the synthetic Seoul, and the intake benchmark."""
 
 import json
+import logging
 import os
 import platform
 import resource
@@ -51,11 +52,11 @@ def _fail(exc: BigCareError | DataKeyError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _progress() -> Progress:
+def _progress(unit: str = "행") -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,.0f}행"),
+        TextColumn("{task.completed:,.0f}" + unit),
         TimeElapsedColumn(),
         console=console,
         transient=False,
@@ -175,8 +176,8 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="난수 씨앗 (같으면 같은 도시)")] = 20261125,
 ) -> None:
     """가상의 서울(사람·가구·시설 명단·위기정보)을 만듭니다. 모든 이름과 번호는 만든 값입니다."""
-    with _progress() as progress:
-        task = progress.add_task("가상 서울 만드는 중", total=persons)
+    with _progress("단계") as progress:
+        task = progress.add_task("가상 서울 만드는 중", total=None)
 
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -198,8 +199,8 @@ def demo_world(
 ) -> cases_demo.WorldImport:
     """Generate the demo's city and receive every facility file through the intake."""
     shutil.rmtree(folder, ignore_errors=True)
-    with _progress() as progress:
-        task = progress.add_task("가상 서울 만드는 중", total=persons)
+    with _progress("단계") as progress:
+        task = progress.add_task("가상 서울 만드는 중", total=None)
         synth_world.generate_world(
             folder,
             persons=persons,
@@ -208,7 +209,9 @@ def demo_world(
         )
     engine = make_engine(url)
     try:
-        with Session(engine) as session, _progress() as progress:
+        # One summary line per batch would bury the demo's own summary.
+        logging.getLogger("bigcare.facilities.intake").setLevel(logging.WARNING)
+        with Session(engine) as session, _progress("개 파일") as progress:
             task = progress.add_task("시설 파일 받는 중", total=None)
             summary = cases_demo.import_world(
                 session,

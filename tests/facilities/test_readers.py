@@ -564,7 +564,7 @@ def test_xlsx_formatted_tail_to_the_last_excel_row_is_cheap(tmp_path):
     _, rows = read_all(tmp_path / "tail.xlsx")
 
     assert [r.cells for r in rows] == [["김철수"]]
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 10  # ~2 s: a million empty rows, none kept
 
 
 def test_xlsx_empty_sheet_is_refused(tmp_path):
