@@ -73,8 +73,12 @@ def run_import(
     accept_suggested: bool = False,
     limits: readers.Limits = readers.Limits(),
     show_progress: bool = True,
+    workers: int | None = None,
 ) -> intake.IntakeResult:
-    """Import one file, committing after every chunk so a killed run resumes where it was."""
+    """Import one file, committing after every chunk so a killed run resumes where it was.
+    Files over 2 MB are parsed in worker processes (one per core unless `workers` says)."""
+    if workers is None:
+        workers = os.cpu_count() or 1 if path.stat().st_size > 2 * 1024 * 1024 else 1
     engine = make_engine(url)
     actor = operator_actor(cli_admin.cli_label(), permissions=OPERATOR_PERMISSIONS)
     try:
@@ -93,6 +97,7 @@ def run_import(
                     accept_suggested=accept_suggested,
                     checkpoint=session.commit,
                     progress=lambda n: progress.advance(task, n),
+                    workers=workers,
                 )
                 session.commit()
             except BaseException:
@@ -267,7 +272,7 @@ def _bench_database(kind: str, pg_url: str, folder: Path) -> Iterator[str]:
 
 
 @bench_app.command("import-one", hidden=True)
-def bench_import_one(url: str, file: Path) -> None:
+def bench_import_one(url: str, file: Path, workers: int = 1) -> None:
     """(내부용) 한 데이터베이스에 한 파일을 받고 결과를 JSON으로 출력합니다."""
     keyring = Keyring.generate()
     started = time.perf_counter()
@@ -279,6 +284,7 @@ def bench_import_one(url: str, file: Path) -> None:
         accept_suggested=True,
         limits=readers.Limits(max_bytes=200 * 1024 * 1024, max_rows=2_000_000),
         show_progress=False,
+        workers=workers,
     )
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

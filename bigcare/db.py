@@ -1,5 +1,6 @@
 """Database engine, the request session, and what every table shares."""
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import JSON, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel
@@ -150,3 +151,46 @@ def alembic_config(url: str, connection: Any = None) -> "AlembicConfig":
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of one table in the session's transaction, as fast as each database
+    allows: COPY on PostgreSQL, one prepared executemany on SQLite. Every row has the same
+    keys. (SQLAlchemy's generic executemany spends more time binding than the insert takes.)"""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    connection = session.connection()
+    dialect = connection.dialect
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    target = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "postgresql":
+        # COPY adapts dates, times and booleans itself; JSON goes as its text.
+        as_json = [isinstance(c.type, JSON) for c in columns]
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(
+                    [
+                        json.dumps(value, ensure_ascii=False) if j and value is not None else value
+                        for value, j in zip(row.values(), as_json, strict=True)
+                    ]
+                )
+        return
+    processors = [
+        (i, p)
+        for i, c in enumerate(columns)
+        if (p := c.type._cached_bind_processor(dialect)) is not None
+    ]
+    converted = []
+    for row in rows:
+        values = list(row.values())
+        for i, process in processors:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        converted.append(tuple(values))
+    marks = ", ".join("?" for _ in names)
+    # Table and column names come from the metadata, quoted by the dialect; values are bound.
+    statement = f"INSERT INTO {target} ({quoted}) VALUES ({marks})"  # noqa: S608
+    connection.exec_driver_sql(statement, converted)

@@ -262,12 +262,17 @@ def get_row(
     )
 
 
-def load_gazetteer(session: Session) -> Gazetteer:
-    """Seoul's gu and dongs by name, for resolving addresses."""
+def load_dongs(session: Session) -> list[tuple[str, str, str, str]]:
+    """(dong code, gu code, gu name, dong name) of every dong: what a Gazetteer is built of."""
     rows = session.exec(
         select(Dong.code, Dong.gu_code, Gu.name, Dong.name).join(Gu, col(Gu.code) == Dong.gu_code)
     ).all()
-    return Gazetteer(rows)
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def load_gazetteer(session: Session) -> Gazetteer:
+    """Seoul's gu and dongs by name, for resolving addresses."""
+    return Gazetteer(load_dongs(session))
 
 
 def _reparse(

@@ -5,22 +5,26 @@ with warnings, or quarantined with one Korean message per bad field."""
 import hashlib
 import json
 import logging
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from bigcare import db
 from bigcare.auth import audit
 from bigcare.auth.service import Actor
 from bigcare.db import KST, utcnow
 from bigcare.errors import Conflict, FieldError, InvalidInput
 from bigcare.facilities import batches, normalize, parsing, readers
 from bigcare.facilities import service as facilities_service
+from bigcare.facilities.address import Gazetteer
 from bigcare.facilities.models import ColumnMapping, ImportBatch, SourceRecord
 from bigcare.privacy.crypto import Keyring
 
@@ -178,6 +182,56 @@ def _is_blank(cells: list[str]) -> bool:
     return all(not cell.strip() for cell in cells)
 
 
+@dataclass
+class _Chunk:
+    """Up to CHUNK_ROWS received rows (blank ones only counted) and where they end."""
+
+    rows: list[parsing.RawRow]
+    blanks: int
+    last_number: int
+
+
+def _chunks(rows: Iterable[readers.Row], *, after: int) -> Iterator[_Chunk]:
+    chunk: list[parsing.RawRow] = []
+    blanks, last_number = 0, after
+    for row in rows:
+        if row.number <= after:
+            continue
+        last_number = row.number
+        if _is_blank(row.cells):
+            blanks += 1
+        else:
+            chunk.append((row.number, row.cells, row.decode_error))
+        if len(chunk) + blanks >= CHUNK_ROWS:
+            yield _Chunk(chunk, blanks, last_number)
+            chunk, blanks = [], 0
+    yield _Chunk(chunk, blanks, last_number)
+
+
+def _parsed_in_workers(
+    chunks: Iterator[_Chunk], setup: parsing.ParserSetup, workers: int
+) -> Iterator[tuple[_Chunk, list[dict[str, Any]]]]:
+    """Parse chunks in worker processes (parsing is pure Python and CPU-bound) while this
+    process reads and inserts, in order, with a bounded number of chunks in flight."""
+    # spawn, not fork: the caller may hold threads (a progress bar, a connection pool).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=parsing.init_worker,
+        initargs=(setup,),
+    ) as pool:
+        in_flight: deque[tuple[_Chunk, Future[list[dict[str, Any]]]]] = deque()
+        for chunk in chunks:
+            in_flight.append((chunk, pool.submit(parsing.parse_in_worker, chunk.rows)))
+            if len(in_flight) > 2 * workers:
+                done, future = in_flight.popleft()
+                yield done, future.result()
+        while in_flight:
+            done, future = in_flight.popleft()
+            yield done, future.result()
+
+
 def _receive(
     session: Session,
     *,
@@ -187,55 +241,38 @@ def _receive(
     keyring: Keyring,
     checkpoint: Checkpoint | None,
     progress: Progress | None,
+    workers: int = 1,
 ) -> None:
     """Store every row after the batch's checkpoint, in chunks; each chunk moves the
     checkpoint and the counters in the same transaction, so a killed run resumes exactly."""
-    received_at = batch.received_at
-    chunk: list[dict[str, Any]] = []
-    last_number = batch.checkpoint
-    blanks = 0
-
-    def flush() -> None:
-        nonlocal chunk, blanks
-        if chunk:
-            session.execute(insert(SourceRecord.__table__), chunk)  # Core: one executemany
-        counts = Counter(r["status"] for r in chunk)
+    fixed = {
+        "batch_id": batch.id,
+        "facility_code": batch.facility_code,
+        "received_at": batch.received_at,
+        "revision": 0,
+    }
+    chunks = _chunks(rows, after=batch.checkpoint)
+    if parser is not None and workers > 1:
+        parsed = _parsed_in_workers(chunks, parser.setup(), workers)
+    elif parser is not None:
+        parsed = ((c, parser.parse_rows(c.rows)) for c in chunks)
+    else:
+        parsed = ((c, parsing.pending_rows(keyring, c.rows)) for c in chunks)
+    for chunk, records in parsed:
+        if records:
+            db.bulk_insert(session, SourceRecord.__table__, [fixed | r for r in records])
+        counts = Counter(r["status"] for r in records)
         for status, attribute in parsing.COUNTER.items():
             setattr(batch, attribute, getattr(batch, attribute) + counts.get(status, 0))
-        batch.rows_read += len(chunk)
-        batch.rows_blank += blanks
-        batch.checkpoint = last_number
+        batch.rows_read += len(records)
+        batch.rows_blank += chunk.blanks
+        batch.checkpoint = chunk.last_number
         session.add(batch)
         session.flush()
         if checkpoint is not None:
             checkpoint()
         if progress is not None:
-            progress(len(chunk) + blanks)
-        chunk, blanks = [], 0
-
-    for row in rows:
-        if row.number <= batch.checkpoint:
-            continue
-        last_number = row.number
-        if _is_blank(row.cells):
-            blanks += 1
-            continue
-        record: dict[str, Any] = {
-            "batch_id": batch.id,
-            "facility_code": batch.facility_code,
-            "row_number": row.number,
-            "raw_sealed": parsing.seal_cells(keyring, row.cells),
-            "received_at": received_at,
-            "revision": 0,
-        }
-        if parser is None:
-            record |= {"status": parsing.PENDING, "problems": [], **parsing.EMPTY_FIELDS}
-        else:
-            record |= parser.parse(row.cells, decode_error=row.decode_error)
-        chunk.append(record)
-        if len(chunk) + blanks >= CHUNK_ROWS:
-            flush()
-    flush()
+            progress(len(records) + chunk.blanks)
 
 
 def _find_batch_by_hash(session: Session, *, facility_code: str, sha256: str) -> ImportBatch | None:
@@ -313,6 +350,7 @@ def import_file(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    workers: int = 1,
 ) -> IntakeResult:
     """Receive one file for a facility. The same file again is a no-op that says so; a batch
     left half-received by a killed run is resumed after its checkpoint. Rows are parsed at
@@ -379,6 +417,7 @@ def import_file(
                 keyring=keyring,
                 checkpoint=checkpoint,
                 progress=progress,
+                workers=workers,
             )
     except readers.FileRefused as exc:
         if batch is None:
@@ -453,13 +492,15 @@ def _parser(
 ) -> parsing.RowParser | None:
     if columns is None:
         return None
+    dongs = batches.load_dongs(session)
     return parsing.RowParser(
         header=batch.header,
         columns=columns,
         keyring=keyring,
-        gazetteer=batches.load_gazetteer(session),
+        gazetteer=Gazetteer(dongs),
         today=today or today_in_seoul(),
         spreadsheet=batch.file_format in ("xlsx", "xls"),
+        dongs=dongs,
     )
 
 

@@ -31,6 +31,22 @@ FORMULA = "수식은 계산하지 않고 글자 그대로 보관했습니다"
 TOO_LONG = "너무 길어 앞부분만 분석에 썼습니다 (원본은 그대로 보관)"
 
 
+# A received row on its way in: (row number, cells, whether decoding failed).
+RawRow = tuple[int, list[str], bool]
+
+
+@dataclass(frozen=True)
+class ParserSetup:
+    """What a worker process needs to build the same RowParser (picklable)."""
+
+    header: list[str]
+    columns: dict[str, str | None]
+    keyring: str  # Keyring.serialize(): the worker seals what it parses
+    dongs: list[tuple[str, str, str, str]]
+    today: date
+    spreadsheet: bool
+
+
 @dataclass
 class RowParser:
     """Turns a row's cells into a source_record's columns, given the batch's mapping."""
@@ -42,9 +58,33 @@ class RowParser:
     today: date
     spreadsheet: bool
 
+    dongs: list[tuple[str, str, str, str]] | None = None
+
     def __post_init__(self) -> None:
         self._targets = [(i, self.columns.get(h)) for i, h in enumerate(self.header)]
         self._column_of = {t: h for h, t in self.columns.items() if t}
+
+    def setup(self) -> ParserSetup:
+        assert self.dongs is not None, "a parser for workers is built with its dongs"
+        return ParserSetup(
+            header=self.header,
+            columns=self.columns,
+            keyring=self.keyring.serialize(),
+            dongs=self.dongs,
+            today=self.today,
+            spreadsheet=self.spreadsheet,
+        )
+
+    def parse_rows(self, rows: list[RawRow]) -> list[dict[str, Any]]:
+        """Sealed raw cells plus parsed columns for each row."""
+        return [
+            {
+                "row_number": number,
+                "raw_sealed": seal_cells(self.keyring, cells),
+                **self.parse(cells, decode_error=decode_error),
+            }
+            for number, cells, decode_error in rows
+        ]
 
     def column_label(self, target: str) -> str:
         return self._column_of.get(target) or normalize.TARGET_FIELDS.get(target, target)
@@ -174,3 +214,39 @@ def seal_cells(keyring: Keyring, cells: list[str]) -> str:
 def open_cells(keyring: Keyring, raw_sealed: str) -> list[str]:
     """A row's cells as received (the caller logs the read)."""
     return [str(cell) for cell in json.loads(keyring.open(raw_sealed, context=ROW_CONTEXT))]
+
+
+def pending_rows(keyring: Keyring, rows: list[RawRow]) -> list[dict[str, Any]]:
+    """Rows stored before their mapping is known: sealed, not parsed yet."""
+    return [
+        {
+            "row_number": number,
+            "raw_sealed": seal_cells(keyring, cells),
+            "status": PENDING,
+            "problems": [],
+            **EMPTY_FIELDS,
+        }
+        for number, cells, _ in rows
+    ]
+
+
+_worker_parser: RowParser | None = None
+
+
+def init_worker(setup: ParserSetup) -> None:
+    """Build this worker process's parser once (see intake._parsed_in_workers)."""
+    global _worker_parser
+    _worker_parser = RowParser(
+        header=setup.header,
+        columns=setup.columns,
+        keyring=Keyring.parse(setup.keyring),
+        gazetteer=Gazetteer(setup.dongs),
+        today=setup.today,
+        spreadsheet=setup.spreadsheet,
+        dongs=setup.dongs,
+    )
+
+
+def parse_in_worker(rows: list[RawRow]) -> list[dict[str, Any]]:
+    assert _worker_parser is not None, "init_worker runs first"
+    return _worker_parser.parse_rows(rows)
