@@ -379,6 +379,8 @@ def import_file(
     try:
         with readers.open_table(path, limits=limits, sheet=sheet, filename=door.filename) as table:
             info = table.info
+            if mapping is not None:
+                validate_mapping(table.header, mapping)  # before anything is stored
             if batch is None:
                 batch = ImportBatch(
                     facility_code=facility_code,
@@ -467,7 +469,11 @@ def _choose_mapping(
     if batch.mapping is not None:  # resuming: keep what the first part was parsed with
         return dict(batch.mapping)
     if mapping is None and accept_suggested:
-        mapping = suggest_for(session, facility_code=batch.facility_code, header=batch.header)
+        suggested = suggest_for(session, facility_code=batch.facility_code, header=batch.header)
+        try:
+            mapping = validate_mapping(batch.header, suggested)
+        except InvalidInput:
+            mapping = None  # the names alone are not enough: a person maps this file
     if mapping is not None:
         columns = validate_mapping(batch.header, mapping)
         save_mapping(session, actor=actor, facility_code=batch.facility_code, columns=columns)
