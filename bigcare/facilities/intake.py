@@ -213,8 +213,10 @@ def _parsed_in_workers(
 ) -> Iterator[tuple[_Chunk, list[dict[str, Any]]]]:
     """Parse chunks in worker processes (parsing is pure Python and CPU-bound) while this
     process reads and inserts, in order, with a bounded number of chunks in flight."""
-    # spawn, not fork: the caller may hold threads (a progress bar, a connection pool).
-    context = multiprocessing.get_context("spawn")
+    # A fork server, not fork: the caller may hold threads (a progress bar, a connection
+    # pool). Its workers load the parsing modules only, not the caller's whole program.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bigcare.facilities.parsing"])
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,

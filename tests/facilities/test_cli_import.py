@@ -2,6 +2,7 @@
 them: each in its own process, on a database of its own, killed mid-file and run again."""
 
 import csv
+import json
 import os
 import re
 import secrets
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,11 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
+from bigcare.auth.service import operator_actor
 from bigcare.config import SEED_DIR
 from bigcare.db import alembic_config, make_engine
 from bigcare.districts import service as districts_service
+from bigcare.facilities import intake, normalize
 from bigcare.facilities import service as facilities_service
 from bigcare.privacy.crypto import Keyring
 from bigcare.privacy.rrn import RRN_PATTERN
@@ -107,7 +111,7 @@ def _bigcare(
 ) -> subprocess.CompletedProcess[str]:
     """Run `bigcare ARGS` to completion in its own process (in `cwd`, so no stray .env or
     key file is picked up)."""
-    return subprocess.run(  # noqa: S603 (our own interpreter and module)
+    return subprocess.run(
         [sys.executable, "-m", "bigcare.cli", *args],
         env=_env(url, keyring),
         cwd=cwd,
@@ -155,12 +159,13 @@ def _stored(url: str, batch_id: int) -> Any:
 
 
 def _statuses(url: str, batch_id: int) -> dict[str, int]:
-    rows = _query(
-        url,
-        "SELECT status, count(*) FROM source_record WHERE batch_id = :b GROUP BY status",
-        b=batch_id,
+    return dict(
+        _query(
+            url,
+            "SELECT status, count(*) FROM source_record WHERE batch_id = :b GROUP BY status",
+            b=batch_id,
+        )
     )
-    return {status: count for status, count in rows}
 
 
 def _assert_counts_match_rows(url: str, batch: Any) -> None:
@@ -241,6 +246,56 @@ def _wait_for_first_checkpoint(url: str, facility: str, child: subprocess.Popen[
     pytest.fail(f"no checkpoint within {KILL_WAIT} s")
 
 
+def _group_members(pgid: int) -> list[int]:
+    """Processes still alive in a process group (zombies are dead: they hold nothing)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+@contextmanager
+def _import_stopped_after_first_checkpoint(
+    args: list[str], *, url: str, facility: str, keyring: Keyring, cwd: Path, signum: int
+) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """Start `bigcare ARGS`, send `signum` to it once a chunk is committed, and yield the
+    process (ended) and its output file. The import's worker processes share its process
+    group; whatever is left of the group is killed afterwards, so a test never leaves
+    processes behind."""
+    output = cwd / f"stopped-{secrets.token_hex(2)}.out"
+    with output.open("w") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bigcare.cli", *args],
+            env=_env(url, keyring),
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            try:
+                _wait_for_first_checkpoint(url, facility, child)
+                os.kill(child.pid, signum)
+            finally:
+                if child.poll() is None and signum != signal.SIGKILL:
+                    time.sleep(0.5)  # give a handled signal its chance
+                if child.poll() is None:
+                    child.kill()
+                child.wait(timeout=30)
+            yield child, output
+        finally:
+            with suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+
+
 def test_import_killed_mid_file_resumes_to_exactly_one_copy(
     cli_url: str, facility: str, keyring: Keyring, tmp_path: Path
 ) -> None:
@@ -249,25 +304,13 @@ def test_import_killed_mid_file_resumes_to_exactly_one_copy(
     data_rows = _data_rows_csv(path)
     assert data_rows == KILL_ROWS
     args = ["import", str(path), "--facility", facility, "--accept-suggested"]
-    out, err = tmp_path / "first.out", tmp_path / "first.err"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        child = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "bigcare.cli", *args],
-            env=_env(cli_url, keyring),
-            cwd=tmp_path,
-            stdout=stdout,
-            stderr=stderr,
+    with _import_stopped_after_first_checkpoint(
+        args, url=cli_url, facility=facility, keyring=keyring, cwd=tmp_path, signum=signal.SIGKILL
+    ) as (child, output):
+        assert child.returncode == -signal.SIGKILL, (
+            "the import finished before it was killed: make KILL_ROWS larger"
         )
-        try:
-            _wait_for_first_checkpoint(cli_url, facility, child)
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            if child.poll() is None:
-                child.kill()
-            child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL, (
-        "the import finished before it was killed: make KILL_ROWS larger"
-    )
+        first_output = output.read_text()
 
     (killed,) = _batches(cli_url, facility)
     stored = _stored(cli_url, killed.id)
@@ -295,9 +338,60 @@ def test_import_killed_mid_file_resumes_to_exactly_one_copy(
     assert f"읽은 행 {data_rows:,}" in second.stdout
     personal = _personal_values_of_bench(path)
     _assert_no_personal_data(second, personal)
-    _assert_no_personal_data(
-        subprocess.CompletedProcess(args, 0, out.read_text(), err.read_text()), personal
+    _assert_no_personal_data(subprocess.CompletedProcess(args, 0, first_output, ""), personal)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a batch first received without a mapping and resumed with --accept-suggested "
+    "ends 'done' with the first part's rows still pending (intake._choose_mapping parses only "
+    "the rest)",
+)
+def test_import_killed_while_waiting_for_a_mapping_then_accepted_parses_every_row(
+    cli_url: str, facility: str, keyring: Keyring, tmp_path: Path
+) -> None:
+    path = tmp_path / "clients.csv"
+    synth_exports.write_bench_csv(path, rows=KILL_ROWS)
+    args = ["import", str(path), "--facility", facility]
+    with _import_stopped_after_first_checkpoint(
+        args, url=cli_url, facility=facility, keyring=keyring, cwd=tmp_path, signum=signal.SIGKILL
+    ) as (child, _):
+        assert child.returncode == -signal.SIGKILL, "finished before it was killed"
+    (killed,) = _batches(cli_url, facility)
+    assert killed.status == "receiving" and killed.rows_pending == killed.rows_read > 0
+
+    result = _bigcare(*args, "--accept-suggested", cwd=tmp_path, url=cli_url, keyring=keyring)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (batch,) = _batches(cli_url, facility)
+    assert batch.rows_read == KILL_ROWS
+    _assert_counts_match_rows(cli_url, batch)
+    # Done means every row was parsed; otherwise the batch must still wait for its mapping.
+    assert batch.status == "mapping" or batch.rows_pending == 0, (
+        f"status {batch.status} with {batch.rows_pending} rows pending"
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: `kill PID` (SIGTERM) or kill -9 of `bigcare import` on a file over 2 MB leaves "
+    "its spawn worker processes and the resource tracker running for good",
+)
+def test_import_stopped_leaves_no_worker_processes(
+    cli_url: str, facility: str, keyring: Keyring, tmp_path: Path
+) -> None:
+    path = tmp_path / "clients.csv"
+    synth_exports.write_bench_csv(path, rows=KILL_ROWS)  # over 2 MB: parsed in workers
+    args = ["import", str(path), "--facility", facility, "--accept-suggested"]
+    with _import_stopped_after_first_checkpoint(
+        args, url=cli_url, facility=facility, keyring=keyring, cwd=tmp_path, signum=signal.SIGTERM
+    ) as (child, _):
+        assert child.returncode != 0, "finished before it was stopped"
+        deadline = time.monotonic() + 10
+        while _group_members(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = _group_members(child.pid)
+    assert not left, f"{len(left)} processes of the stopped import still running"
 
 
 # --- the same file again, the mapping, refused files ----------------------------------------
@@ -358,6 +452,57 @@ def test_import_without_a_mapping_waits_then_accept_suggested_parses(
     personal = _personal_values_of_bench(small_bench)
     _assert_no_personal_data(waiting, personal)
     _assert_no_personal_data(parsed, personal)
+
+
+def _confirm_mapping(url: str, facility: str, header: list[str], **choices: str | None) -> None:
+    """Give the facility a confirmed mapping: the name-based suggestion, with `choices`."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            columns = intake.validate_mapping(
+                header, {**normalize.suggest_mapping(header), **choices}
+            )
+            intake.save_mapping(
+                session,
+                actor=operator_actor("test", permissions=frozenset({"import.upload"})),
+                facility_code=facility,
+                columns=columns,
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: cli_intake._print_result lists normalize.suggest_mapping(header), not the "
+    "facility-aware intake.suggest_for that --accept-suggested then applies",
+)
+def test_import_waiting_lists_the_mapping_accept_suggested_applies(
+    cli_url: str, facility: str, keyring: Keyring, small_bench: Path, tmp_path: Path
+) -> None:
+    rows = _csv_rows(small_bench, "cp949")
+    header = rows[0]
+    # The facility keeps its home phones as received only; its new file has one more column.
+    _confirm_mapping(cli_url, facility, header, 집전화=None)
+    path = tmp_path / "with_new_column.csv"
+    with path.open("w", encoding="cp949", newline="") as f:
+        csv.writer(f, lineterminator="\r\n").writerows(
+            [[*header, "담당자메모"], *([*row, "메모"] for row in rows[1:])]
+        )
+    args = ["import", str(path), "--facility", facility]
+    waiting = _bigcare(*args, cwd=tmp_path, url=cli_url, keyring=keyring)
+    assert waiting.returncode == 0 and NEEDS_MAPPING in waiting.stdout, waiting.stdout
+
+    parsed = _bigcare(*args, "--accept-suggested", cwd=tmp_path, url=cli_url, keyring=keyring)
+
+    assert parsed.returncode == 0 and MAPPED in parsed.stdout, parsed.stdout
+    (mapping,) = _query(
+        cli_url, "SELECT mapping FROM import_batch WHERE facility_code = :f", f=facility
+    )[0]
+    applied = mapping if isinstance(mapping, dict) else json.loads(mapping)
+    assert applied["집전화"] is None  # the confirmed choice was applied ...
+    assert "집전화 → 원본만 보관" in waiting.stdout  # ... so that is what the operator was shown
 
 
 @pytest.mark.parametrize(
