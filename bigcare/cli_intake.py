@@ -73,10 +73,8 @@ def run_import(
     accept_suggested: bool = False,
     limits: readers.Limits = readers.Limits(),
     show_progress: bool = True,
-    workers: int = 1,
 ) -> intake.IntakeResult:
-    """Import one file, committing after every chunk so a killed run resumes where it was.
-    `workers` > 1 parses in that many worker processes."""
+    """Import one file, committing after every chunk so a killed run resumes where it was."""
     engine = make_engine(url)
     actor = operator_actor(cli_admin.cli_label(), permissions=OPERATOR_PERMISSIONS)
     try:
@@ -95,7 +93,6 @@ def run_import(
                     accept_suggested=accept_suggested,
                     checkpoint=session.commit,
                     progress=lambda n: progress.advance(task, n),
-                    workers=workers,
                 )
                 session.commit()
             except BaseException:
@@ -119,9 +116,6 @@ def import_command(
             help="확정된 열 매핑이 없으면 열 이름으로 짐작한 매핑을 확정해 바로 처리",
         ),
     ] = False,
-    workers: Annotated[
-        int, typer.Option(help="행 분석에 쓸 작업 프로세스 수 (큰 파일, 여러 코어일 때)")
-    ] = 1,
 ) -> None:
     """시설 파일 하나를 받습니다. 같은 파일은 다시 받지 않고, 중단된 파일은 이어 받습니다."""
     settings = get_settings()
@@ -135,7 +129,6 @@ def import_command(
             facility=facility,
             sheet=sheet,
             accept_suggested=accept_suggested,
-            workers=max(1, workers),
             limits=readers.Limits(
                 max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows
             ),
@@ -167,7 +160,7 @@ def _print_result(result: intake.IntakeResult) -> None:
     )
     if b.status == batches.MAPPING:
         console.print("열 매핑을 확정해야 처리합니다. 짐작한 매핑:")
-        for header, target in normalize.suggest_mapping(b.header).items():
+        for header, target in (result.suggested or {}).items():
             label = normalize.TARGET_FIELDS.get(target or "", "원본만 보관")
             console.print(f"  {header} → {label}", highlight=False)
         console.print(
@@ -274,7 +267,7 @@ def _bench_database(kind: str, pg_url: str, folder: Path) -> Iterator[str]:
 
 
 @bench_app.command("import-one", hidden=True)
-def bench_import_one(url: str, file: Path, workers: int = 1) -> None:
+def bench_import_one(url: str, file: Path) -> None:
     """(내부용) 한 데이터베이스에 한 파일을 받고 결과를 JSON으로 출력합니다."""
     keyring = Keyring.generate()
     started = time.perf_counter()
@@ -286,7 +279,6 @@ def bench_import_one(url: str, file: Path, workers: int = 1) -> None:
         accept_suggested=True,
         limits=readers.Limits(max_bytes=200 * 1024 * 1024, max_rows=2_000_000),
         show_progress=False,
-        workers=workers,
     )
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -312,16 +304,10 @@ def bench_import(
     pg_url: Annotated[
         str, typer.Option(help="PostgreSQL 관리 연결 (벤치마크용 DB를 만들고 지웁니다)")
     ] = "postgresql+psycopg://127.0.0.1:5432/test",
-    workers: Annotated[
-        int, typer.Option(help="2 이상이면 작업 프로세스를 그만큼 써서 한 번 더 잽니다")
-    ] = 1,
 ) -> None:
-    """CP949 CSV 하나를 만들어 빈 데이터베이스에 받기까지의 속도와 최대 메모리를 잽니다.
-    --workers 2 이상이면 작업 프로세스를 그만큼 쓴 경우도 함께 잽니다."""
+    """CP949 CSV 하나를 만들어 빈 데이터베이스에 받기까지의 속도와 최대 메모리를 잽니다."""
     kinds = ["sqlite", "postgresql"] if database == "both" else [database]
-    console.print(
-        f"명령: bigcare bench import --rows {rows} --database {database} --workers {workers}"
-    )
+    console.print(f"명령: bigcare bench import --rows {rows} --database {database}")
     console.print(
         f"기계: {platform.machine()}, CPU {os.cpu_count()}개, Python {platform.python_version()}"
     )
@@ -335,17 +321,14 @@ def bench_import(
             f"(만드는 데 {time.perf_counter() - started:.1f}초)"
         )
         for kind in kinds:
-            for count in sorted({1, workers}):
-                figures = _bench_one(kind, pg_url, Path(folder), path, count)
-                memory = f"최대 메모리(RSS, 작업 프로세스 포함) {figures['tree_rss_mb']:.0f} MB"
-                rate = figures["rows"] / figures["seconds"]
-                console.print(
-                    f"{kind:<10} 작업 프로세스 {count}: {figures['rows']:,}행 "
-                    f"{figures['seconds']:.1f}초 = {rate:,.0f}행/초, "
-                    f"{memory} · 정상 {figures['accepted']:,} 경고 {figures['warned']:,} "
-                    f"오류 {figures['quarantined']:,}",
-                    highlight=False,
-                )
+            figures = _bench_one(kind, pg_url, Path(folder), path)
+            rate = figures["rows"] / figures["seconds"]
+            console.print(
+                f"{kind:<10} {figures['rows']:,}행 {figures['seconds']:.1f}초 = {rate:,.0f}행/초, "
+                f"최대 메모리(RSS) {figures['tree_rss_mb']:.0f} MB · 정상 {figures['accepted']:,} "
+                f"경고 {figures['warned']:,} 오류 {figures['quarantined']:,}",
+                highlight=False,
+            )
 
 
 def _tree_rss_mb(root: int) -> float:
@@ -374,13 +357,13 @@ def _tree_rss_mb(root: int) -> float:
     return total_kib / 1024
 
 
-def _bench_one(kind: str, pg_url: str, folder: Path, path: Path, workers: int) -> dict:
-    """One import into a fresh database, in a child process; its memory (with any worker
-    processes it starts) is sampled every 0.1 s."""
+def _bench_one(kind: str, pg_url: str, folder: Path, path: Path) -> dict:
+    """One import into a fresh database, in a child process whose memory is sampled every
+    0.1 s (the peak of the import alone, not of this process that made the file)."""
     command = [sys.executable, "-m", "bigcare.cli", "bench", "import-one"]
     with _bench_database(kind, pg_url, folder) as url:
         child = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [*command, url, str(path), "--workers", str(workers)],
+            [*command, url, str(path)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -262,17 +262,12 @@ def get_row(
     )
 
 
-def load_dongs(session: Session) -> list[tuple[str, str, str, str]]:
-    """(dong code, gu code, gu name, dong name) of every dong: what a Gazetteer is built of."""
+def load_gazetteer(session: Session) -> Gazetteer:
+    """Seoul's gu and dongs by name, for resolving addresses."""
     rows = session.exec(
         select(Dong.code, Dong.gu_code, Gu.name, Dong.name).join(Gu, col(Gu.code) == Dong.gu_code)
     ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
-def load_gazetteer(session: Session) -> Gazetteer:
-    """Seoul's gu and dongs by name, for resolving addresses."""
-    return Gazetteer(load_dongs(session))
+    return Gazetteer(rows)
 
 
 def _reparse(
@@ -296,7 +291,9 @@ def _reparse(
     )
     if dong_override is None and record.dong_source == GU_LEVEL:
         dong_override = record.dong_code  # a fix keeps the dong a person chose
-    fields: dict[str, Any] = parser.parse(cells, decode_error=False, dong_override=dong_override)
+    fields: dict[str, Any] = parser.parse(
+        cells, decode_error=parsing.has_decode_error(cells), dong_override=dong_override
+    )
     if dong_override:
         fields["dong_source"] = GU_LEVEL
     before = parsing.COUNTER[record.status]

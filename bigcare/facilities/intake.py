@@ -5,12 +5,10 @@ with warnings, or quarantined with one Korean message per bad field."""
 import hashlib
 import json
 import logging
-import multiprocessing
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +18,10 @@ from sqlmodel import Session, col, select
 from bigcare import db
 from bigcare.auth import audit
 from bigcare.auth.service import Actor
-from bigcare.db import KST, utcnow
+from bigcare.db import KST, aware, utcnow
 from bigcare.errors import Conflict, FieldError, InvalidInput
 from bigcare.facilities import batches, normalize, parsing, readers
 from bigcare.facilities import service as facilities_service
-from bigcare.facilities.address import Gazetteer
 from bigcare.facilities.models import ColumnMapping, ImportBatch, SourceRecord
 from bigcare.privacy.crypto import Keyring
 
@@ -34,6 +31,8 @@ log = logging.getLogger(__name__)
 # that a killed import loses little work and memory stays flat.
 CHUNK_ROWS = 2000
 MAX_API_RECORDS = 5000
+# A batch still receiving whose last chunk is younger than this is being received now.
+RECEIVING_LEASE = timedelta(seconds=10)
 
 BATCH_STATUS_LABELS = {
     batches.RECEIVING: "받는 중 (중단되면 같은 파일로 이어 받기)",
@@ -57,6 +56,8 @@ class IntakeResult:
     resumed: bool = False
     # A file received earlier and waiting for its mapping was parsed now.
     mapped: bool = False
+    # For a batch waiting for its mapping: what `accept_suggested` would apply.
+    suggested: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -208,32 +209,6 @@ def _chunks(rows: Iterable[readers.Row], *, after: int) -> Iterator[_Chunk]:
     yield _Chunk(chunk, blanks, last_number)
 
 
-def _parsed_in_workers(
-    chunks: Iterator[_Chunk], setup: parsing.ParserSetup, workers: int
-) -> Iterator[tuple[_Chunk, list[dict[str, Any]]]]:
-    """Parse chunks in worker processes (parsing is pure Python and CPU-bound) while this
-    process reads and inserts, in order, with a bounded number of chunks in flight."""
-    # A fork server, not fork: the caller may hold threads (a progress bar, a connection
-    # pool). Its workers load the parsing modules only, not the caller's whole program.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bigcare.facilities.parsing"])
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=parsing.init_worker,
-        initargs=(setup,),
-    ) as pool:
-        in_flight: deque[tuple[_Chunk, Future[list[dict[str, Any]]]]] = deque()
-        for chunk in chunks:
-            in_flight.append((chunk, pool.submit(parsing.parse_in_worker, chunk.rows)))
-            if len(in_flight) > 2 * workers:
-                done, future = in_flight.popleft()
-                yield done, future.result()
-        while in_flight:
-            done, future = in_flight.popleft()
-            yield done, future.result()
-
-
 def _receive(
     session: Session,
     *,
@@ -243,7 +218,6 @@ def _receive(
     keyring: Keyring,
     checkpoint: Checkpoint | None,
     progress: Progress | None,
-    workers: int = 1,
 ) -> None:
     """Store every row after the batch's checkpoint, in chunks; each chunk moves the
     checkpoint and the counters in the same transaction, so a killed run resumes exactly."""
@@ -254,9 +228,7 @@ def _receive(
         "revision": 0,
     }
     chunks = _chunks(rows, after=batch.checkpoint)
-    if parser is not None and workers > 1:
-        parsed = _parsed_in_workers(chunks, parser.setup(), workers)
-    elif parser is not None:
+    if parser is not None:
         parsed = ((c, parser.parse_rows(c.rows)) for c in chunks)
     else:
         parsed = ((c, parsing.pending_rows(keyring, c.rows)) for c in chunks)
@@ -269,6 +241,7 @@ def _receive(
         batch.rows_read += len(records)
         batch.rows_blank += chunk.blanks
         batch.checkpoint = chunk.last_number
+        batch.updated_at = utcnow()
         session.add(batch)
         session.flush()
         if checkpoint is not None:
@@ -352,7 +325,6 @@ def import_file(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     today: date | None = None,
-    workers: int = 1,
 ) -> IntakeResult:
     """Receive one file for a facility. The same file again is a no-op that says so; a batch
     left half-received by a killed run is resumed after its checkpoint. Rows are parsed at
@@ -375,8 +347,15 @@ def import_file(
                 today=today,
             )
             return IntakeResult(batch=existing, duplicate=True, mapped=True)
-        return IntakeResult(batch=existing, duplicate=True)
+        return IntakeResult(
+            batch=existing, duplicate=True, suggested=_suggestion_if_waiting(session, existing)
+        )
 
+    if existing is not None and utcnow() - aware(existing.updated_at) < RECEIVING_LEASE:
+        raise Conflict(
+            f"이 파일을 지금 받고 있습니다 (묶음 #{existing.id}). 끝나면 결과를 확인하세요. "
+            f"멈춘 것이라면 {RECEIVING_LEASE.seconds}초 뒤 다시 실행하면 이어 받습니다."
+        )
     batch = existing
     try:
         with readers.open_table(path, limits=limits, sheet=sheet, filename=door.filename) as table:
@@ -421,8 +400,12 @@ def import_file(
                 keyring=keyring,
                 checkpoint=checkpoint,
                 progress=progress,
-                workers=workers,
             )
+            if parser is not None and batch.rows_pending:
+                # An earlier, interrupted run stored these before the mapping was known.
+                _parse_stored(
+                    session, batch=batch, parser=parser, keyring=keyring, only_pending=True
+                )
     except readers.FileRefused as exc:
         if batch is None:
             batch = _refused_batch(
@@ -436,7 +419,15 @@ def import_file(
         _refuse(session, actor=actor, batch=batch, message=exc.message, checkpoint=checkpoint)
         return IntakeResult(batch=batch)
     _finish(session, actor=actor, batch=batch, parsed=parser is not None)
-    return IntakeResult(batch=batch, resumed=resumed)
+    return IntakeResult(
+        batch=batch, resumed=resumed, suggested=_suggestion_if_waiting(session, batch)
+    )
+
+
+def _suggestion_if_waiting(session: Session, batch: ImportBatch) -> dict[str, str | None] | None:
+    if batch.status != batches.MAPPING:
+        return None
+    return suggest_for(session, facility_code=batch.facility_code, header=batch.header)
 
 
 def _refused_batch(
@@ -500,16 +491,57 @@ def _parser(
 ) -> parsing.RowParser | None:
     if columns is None:
         return None
-    dongs = batches.load_dongs(session)
     return parsing.RowParser(
         header=batch.header,
         columns=columns,
         keyring=keyring,
-        gazetteer=Gazetteer(dongs),
+        gazetteer=batches.load_gazetteer(session),
         today=today or today_in_seoul(),
         spreadsheet=batch.file_format in ("xlsx", "xls"),
-        dongs=dongs,
     )
+
+
+def _parse_stored(
+    session: Session,
+    *,
+    batch: ImportBatch,
+    parser: parsing.RowParser,
+    keyring: Keyring,
+    only_pending: bool,
+) -> None:
+    """Parse rows already stored (all, or those still waiting for a mapping) and recount.
+    A dong a person chose for a row stays."""
+    last_id = 0
+    while True:
+        query = (
+            select(
+                SourceRecord.id,
+                SourceRecord.raw_sealed,
+                SourceRecord.dong_code,
+                SourceRecord.dong_source,
+            )
+            .where(SourceRecord.batch_id == batch.id, col(SourceRecord.id) > last_id)
+            .order_by(col(SourceRecord.id))
+            .limit(CHUNK_ROWS)
+        )
+        if only_pending:
+            query = query.where(SourceRecord.status == parsing.PENDING)
+        chunk = session.exec(query).all()
+        if not chunk:
+            break
+        updates = []
+        for record_id, raw_sealed, dong_code, dong_source in chunk:
+            manual = dong_code if dong_source == batches.GU_LEVEL else None
+            cells = parsing.open_cells(keyring, raw_sealed)
+            fields = parser.parse(
+                cells, decode_error=parsing.has_decode_error(cells), dong_override=manual
+            )
+            if manual:
+                fields["dong_source"] = batches.GU_LEVEL
+            updates.append({"id": record_id, **fields})
+            last_id = record_id
+        session.execute(update(SourceRecord), updates)
+    batches.recount(session, batch)
 
 
 def apply_mapping(
@@ -532,32 +564,7 @@ def apply_mapping(
     batch.mapping = checked
     parser = _parser(session, batch=batch, columns=checked, keyring=keyring, today=today)
     assert parser is not None
-    last_id = 0
-    while True:
-        chunk = session.exec(
-            select(
-                SourceRecord.id,
-                SourceRecord.raw_sealed,
-                SourceRecord.dong_code,
-                SourceRecord.dong_source,
-            )
-            .where(SourceRecord.batch_id == batch.id, col(SourceRecord.id) > last_id)
-            .order_by(col(SourceRecord.id))
-            .limit(CHUNK_ROWS)
-        ).all()
-        if not chunk:
-            break
-        updates = []
-        for record_id, raw_sealed, dong_code, dong_source in chunk:
-            manual = dong_code if dong_source == batches.GU_LEVEL else None
-            cells = parsing.open_cells(keyring, raw_sealed)
-            fields = parser.parse(cells, decode_error=False, dong_override=manual)
-            if manual:
-                fields["dong_source"] = batches.GU_LEVEL
-            updates.append({"id": record_id, **fields})
-            last_id = record_id
-        session.execute(update(SourceRecord), updates)
-    batches.recount(session, batch)
+    _parse_stored(session, batch=batch, parser=parser, keyring=keyring, only_pending=False)
     _finish(session, actor=actor, batch=batch, parsed=True)
     return batch
 

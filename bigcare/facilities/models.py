@@ -88,6 +88,11 @@ class ImportBatch(SQLModel, table=True):
         default_factory=db.utcnow, sa_type=DateTime(timezone=True), nullable=False
     )
     completed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Moves with every stored chunk: a batch still "receiving" and touched a moment ago is
+    # being received right now (a second run must not join it).
+    updated_at: datetime = Field(
+        default_factory=db.utcnow, sa_type=DateTime(timezone=True), nullable=False
+    )
     rows_read: int = 0
     rows_accepted: int = 0
     rows_warned: int = 0

@@ -35,18 +35,6 @@ TOO_LONG = "너무 길어 앞부분만 분석에 썼습니다 (원본은 그대�
 RawRow = tuple[int, list[str], bool]
 
 
-@dataclass(frozen=True)
-class ParserSetup:
-    """What a worker process needs to build the same RowParser (picklable)."""
-
-    header: list[str]
-    columns: dict[str, str | None]
-    keyring: str  # Keyring.serialize(): the worker seals what it parses
-    dongs: list[tuple[str, str, str, str]]
-    today: date
-    spreadsheet: bool
-
-
 @dataclass
 class RowParser:
     """Turns a row's cells into a source_record's columns, given the batch's mapping."""
@@ -58,22 +46,9 @@ class RowParser:
     today: date
     spreadsheet: bool
 
-    dongs: list[tuple[str, str, str, str]] | None = None
-
     def __post_init__(self) -> None:
         self._targets = [(i, self.columns.get(h)) for i, h in enumerate(self.header)]
         self._column_of = {t: h for h, t in self.columns.items() if t}
-
-    def setup(self) -> ParserSetup:
-        assert self.dongs is not None, "a parser for workers is built with its dongs"
-        return ParserSetup(
-            header=self.header,
-            columns=self.columns,
-            keyring=self.keyring.serialize(),
-            dongs=self.dongs,
-            today=self.today,
-            spreadsheet=self.spreadsheet,
-        )
 
     def parse_rows(self, rows: list[RawRow]) -> list[dict[str, Any]]:
         """Sealed raw cells plus parsed columns for each row."""
@@ -230,23 +205,6 @@ def pending_rows(keyring: Keyring, rows: list[RawRow]) -> list[dict[str, Any]]:
     ]
 
 
-_worker_parser: RowParser | None = None
-
-
-def init_worker(setup: ParserSetup) -> None:
-    """Build this worker process's parser once (see intake._parsed_in_workers)."""
-    global _worker_parser
-    _worker_parser = RowParser(
-        header=setup.header,
-        columns=setup.columns,
-        keyring=Keyring.parse(setup.keyring),
-        gazetteer=Gazetteer(setup.dongs),
-        today=setup.today,
-        spreadsheet=setup.spreadsheet,
-        dongs=setup.dongs,
-    )
-
-
-def parse_in_worker(rows: list[RawRow]) -> list[dict[str, Any]]:
-    assert _worker_parser is not None, "init_worker runs first"
-    return _worker_parser.parse_rows(rows)
+def has_decode_error(cells: list[str]) -> bool:
+    """Whether a stored row carries a character the file's encoding could not decode."""
+    return any("\ufffd" in cell for cell in cells)

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("uploaded_by_label", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("rows_read", sa.Integer(), nullable=False),
         sa.Column("rows_accepted", sa.Integer(), nullable=False),
         sa.Column("rows_warned", sa.Integer(), nullable=False),

@@ -497,26 +497,3 @@ def test_batches_are_listed_only_within_scope(
         )
     ).all()
     assert refused
-
-
-def test_parsing_in_worker_processes_gives_the_same_records(
-    session: Session,
-    keyring: Keyring,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(intake, "CHUNK_ROWS", 7)  # several chunks in flight at once
-    path = write_csv(tmp_path / "명단.csv", HEADER, ROWS * 12)
-    outcomes = []
-    for workers in (1, 2):
-        facility = make_facility(session)
-        actor = actor_for(make_user(session, role=Role.FACILITY_UPLOADER, scope_code=facility.code))
-        batch = _import(session, actor, keyring, path, accept_suggested=True, workers=workers).batch
-        assert _balanced(batch) and batch.rows_read == 48 and batch.rows_blank == 12
-        outcomes.append(
-            [
-                (r.row_number, r.status, r.name, r.birth_date, r.dong_code, r.problems)
-                for r in sorted(_records(session, batch).values(), key=lambda r: r.row_number)
-            ]
-        )
-    assert outcomes[0] == outcomes[1]
