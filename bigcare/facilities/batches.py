@@ -147,23 +147,19 @@ def get_batch_view(session: Session, *, actor: Actor, batch_id: int) -> BatchVie
 # --- rows ------------------------------------------------------------------------------------
 
 
+def mask_cell(cell: str) -> str:
+    """A received value fit to show: an RRN as 800101-1******, a phone as 010-****-5678,
+    and any RRN or phone inside other text masked the same way (a 비고 column can hold one),
+    whichever column it came in (before a mapping exists, nobody knows)."""
+    if not cell.strip():
+        return cell
+    if phone.normalize_phone(cell) is not None:
+        return phone.mask_phone(cell)
+    return logs.redact(rrn.mask_rrns_in(cell))
+
+
 def _masked_cells(batch: ImportBatch, cells: list[str]) -> list[str]:
-    """Cells fit to show: RRN and phone columns masked, any RRN or phone inside other text
-    masked too (a 비고 column can hold one)."""
-    mapping = batch.mapping or {}
-    shown = []
-    for i, cell in enumerate(cells):
-        target = mapping.get(batch.header[i]) if i < len(batch.header) else None
-        if not cell.strip():
-            shown.append(cell)
-        elif target == "rrn":
-            shown.append(rrn.mask_rrn(cell))
-        elif target in ("phone", "home_phone"):
-            masked = phone.mask_phone(cell)
-            shown.append(masked if masked != phone.MASKED_UNKNOWN else logs.redact(cell))
-        else:
-            shown.append(logs.redact(cell))
-    return shown
+    return [mask_cell(cell) for cell in cells]
 
 
 @dataclass

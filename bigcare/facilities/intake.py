@@ -88,7 +88,10 @@ def validate_mapping(header: list[str], columns: Mapping[str, str | None]) -> di
         if target is not None and target in used:
             label = normalize.TARGET_FIELDS[target]
             errors.append(
-                FieldError(field=name, message=f"'{label}'은(는) 이미 '{used[target]}' 열에 지정됨")
+                FieldError(
+                    field=name,
+                    message=f"'{label}'은(는) 이미 '{used[target]}' 열에 지정되어 있습니다",
+                )
             )
             continue
         if target is not None:

@@ -216,6 +216,19 @@ def mask_rrn(value: str) -> str:
     return f"{match.group(1)}-{match.group(2)}******"
 
 
+# Any RRN-shaped run for display masking: six digits, an optional separator, seven digits,
+# whether or not the date is valid (a typo'd month still carries a real back half).
+_ANY_RRN_RE = re.compile(
+    r"(?<![0-9])([0-9]{6})\s*[-\u2010-\u2015\u2212]?\s*([0-9])[0-9]{6}(?![0-9])"
+)
+
+
+def mask_rrns_in(text: str) -> str:
+    """The text with every RRN-shaped run shown as "800101-1******" (for screens, where a
+    free-text column may hold a number; logs use RRN_PATTERN, which masks it whole)."""
+    return _ANY_RRN_RE.sub(r"\1-\2******", unicodedata.normalize("NFKC", text))
+
+
 def make_rrn(birth_date: date, sex: Sex, *, rng: random.Random, foreigner: bool = False) -> str:
     """A synthetic, structurally valid hyphenated RRN for demo and test data."""
     century = birth_date.year // 100 * 100

@@ -148,9 +148,9 @@ def _count(page: Page, label: str) -> int:
     return int(_counts(page, label).inner_text().replace(",", ""))
 
 
-def _assert_nothing_personal_unmasked(html: str, *, bad_date_rrn: bool = True) -> None:
+def _assert_nothing_personal_unmasked(html: str) -> None:
     assert RRN_PATTERN.search(html) is None
-    for value in (*GOOD_RRNS, FIXED_RRN, *([BAD_DATE_RRN] if bad_date_rrn else [])):
+    for value in (*GOOD_RRNS, FIXED_RRN, BAD_DATE_RRN):
         assert value[7:] not in html, "the back of an RRN is on the page"
     for phone in ("010-2345-6789", "010-8765-4321", "010-9988-7766", "02-123-4567"):
         assert phone not in html
@@ -192,15 +192,16 @@ def test_uploader_sends_a_cp949_file_maps_it_and_fixes_a_quarantined_row(
         expect(page.locator(f"#col-{i} option:checked")).to_have_text(label)
     expect(page.locator("main")).to_contain_text("김똘똘")  # CP949 Hangul read as Hangul
     expect(page.locator("main")).to_contain_text("방똠이")  # ... extension syllables too
-    # Known bug, reported: before a mapping exists, samples are masked by RRN_PATTERN alone,
-    # which an impossible date (13월) slips past, so the mapping page shows that RRN in full.
-    _assert_nothing_personal_unmasked(page.content(), bad_date_rrn=False)
+    # Even an RRN with an impossible date (13월) shows only its front half.
+    _assert_nothing_personal_unmasked(page.content())
     _snap(page, artifacts_dir, "mapping", kind)
 
     # Mapping 비고 to 성명 as well is refused, by name; set back, the mapping is confirmed.
     page.locator("#col-8").select_option(label="성명")
     page.get_by_role("button", name="이 매핑으로 확정하고 처리하기").click()
-    expect(page.get_by_role("alert")).to_contain_text("'성명'은(는) 이미 '이용자명' 열에 지정됨")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "'성명'은(는) 이미 '이용자명' 열에 지정되어 있습니다"
+    )
     expect(page.locator("#col-8")).to_have_value("name")  # the choice is kept for correcting
     _snap(page, artifacts_dir, "mapping-error", kind)
     page.locator("#col-8").select_option(label="원본만 보관")
@@ -229,7 +230,7 @@ def test_uploader_sends_a_cp949_file_maps_it_and_fixes_a_quarantined_row(
     _snap(page, artifacts_dir, "quarantined", kind)
 
     # Fix row 4: type the right RRN; the masked phone is left as shown and keeps its value.
-    page.get_by_role("link", name="4행", exact=True).click()
+    page.get_by_role("link", name="4행 보기·고치기", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("4행 · 오류 (격리)")
     expect(page.locator("#row-problems")).to_contain_text(f"4행 주민번호: {QUARANTINED[4]}")
     rrn_field = page.get_by_label("주민번호", exact=True)
@@ -253,7 +254,7 @@ def test_uploader_sends_a_cp949_file_maps_it_and_fixes_a_quarantined_row(
     cells = history.locator("tbody tr td")
     expect(cells.nth(0)).to_have_text("값 고침")
     expect(cells.nth(1)).to_have_text("주민번호")  # only the typed column: the phone is unchanged
-    expect(cells.nth(2)).to_have_text("오류 (1건)")
+    expect(cells.nth(2)).to_have_text("오류 · 문제 1건")
     _assert_nothing_personal_unmasked(page.content())
     _snap(page, artifacts_dir, "row-after", kind)
 

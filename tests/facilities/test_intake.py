@@ -145,6 +145,7 @@ def test_quarantine_messages_name_row_column_and_problem(
     # Shown cells are masked; the read is in the access log.
     shown = " ".join(v for row in view for _, v in row.cells)
     assert RRN_PATTERN.search(shown) is None
+    assert "2234567" not in shown  # the back half of an RRN with an impossible date, too
     logged = session.exec(
         select(AccessLog.target).where(
             AccessLog.action == "import.rows.read", AccessLog.user_id == uploader.user_id
@@ -208,7 +209,10 @@ def test_confirmed_mapping_is_reused_and_new_columns_ask_again(
     [
         ({"주민번호": "rrn"}, "성명 열을 지정해야 합니다"),
         ({"이용자명": "name", "휴대폰": "phone"}, "주민등록번호 또는 생년월일 열"),
-        ({"이용자명": "name", "주민번호": "rrn", "비고": "name"}, "이미 '이용자명' 열에 지정됨"),
+        (
+            {"이용자명": "name", "주민번호": "rrn", "비고": "name"},
+            "이미 '이용자명' 열에 지정되어 있습니다",
+        ),
     ],
 )
 def test_mapping_mistakes_are_refused_with_the_reason(
