@@ -131,6 +131,7 @@ def _no_form(_: World) -> dict[str, str]:
     return {}
 
 
+FIXES = itertools.count()  # each fix sends a name not sent before (an unchanged fix is refused)
 MAPPING_COLUMNS = {"name": "name", "birth_date": "birth_date", "address": "address"}
 CSV_UPLOAD = "성명,생년월일\r\n김업로드,1950-03-02\r\n".encode("cp949")
 
@@ -168,7 +169,9 @@ POSTS: dict[str, tuple[Form, int]] = {
     "/imports/{batch_id}/mapping": (lambda w: {"column": list(MAPPING_COLUMNS)}, 303),
     # A new value each time: a fix that changes nothing is refused.
     "/imports/{batch_id}/rows/{row_number}": (
-        lambda w: {"cell": ["박고침", f"1950-03-{secrets.randbelow(28) + 1:02d}", "서울 강남구"]},
+        lambda w: {
+            "cell": [f"박고{chr(ord('가') + next(FIXES) % 2000)}", "1950-03-02", "서울 강남구"]
+        },
         303,
     ),
     "/facilities/{code}/mapping": (lambda w: {"column": list(MAPPING_COLUMNS)}, 303),
