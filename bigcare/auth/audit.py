@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bigcare.auth.models import AccessLog
 from bigcare.db import KST, keep_after_rollback, utcnow
@@ -52,6 +52,12 @@ ACTION_LABELS = {
     "person.update": "대상자 수정",
     "person.rrn.reveal": "주민등록번호 전체 보기",
     "person.export": "개인정보 내려받기",
+    "import.upload": "시설 자료 받기",
+    "import.read": "받은 자료 조회",
+    "import.rows.read": "받은 행 조회 (개인정보)",
+    "import.row.fix": "받은 행 고치기",
+    "import.row.dong": "행정동 지정",
+    "import.mapping": "열 매핑 확정",
     "sheet.print": "방문 기록지 인쇄",
     "report.export": "보고서 내려받기",
     "file.download": "파일 내려받기",
@@ -98,6 +104,29 @@ def _lock_chain(session: Session) -> None:
     # fails with "database is locked" rather than forking the chain.
     if session.get_bind().dialect.name == "postgresql":
         session.exec(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))  # type: ignore[call-overload]
+
+
+def record_unseen(
+    session: Session,
+    *,
+    actor: "Actor",
+    action: str,
+    model: type[SQLModel],
+    key: object,
+    target: str,
+    subject: int | None = None,
+) -> None:
+    """Log an attempt to read a row the actor may not see, or that does not exist: both get
+    the same 404, but the log tells them apart ("person:7 (out of scope)", "... (not found)")."""
+    exists = session.get(model, key) is not None
+    record(
+        session,
+        actor=actor,
+        action=action,
+        outcome=NOT_FOUND,
+        subject=subject if exists else None,
+        target=f"{target[:160]} ({'out of scope' if exists else 'not found'})",
+    )
 
 
 def record(

@@ -147,14 +147,14 @@ def list_persons(
 def _get_scoped(session: Session, *, actor: Actor, person_id: int, action: str) -> PersonRow:
     found = session.exec(_scoped(actor).where(Person.id == person_id)).first()
     if found is None:
-        exists = session.get(Person, person_id) is not None
-        audit.record(
+        audit.record_unseen(
             session,
             actor=actor,
             action=action,
-            outcome=audit.NOT_FOUND,
-            subject=person_id if exists else None,
-            target="out of scope" if exists else f"no person {person_id}",
+            model=Person,
+            key=person_id,
+            target=f"person:{person_id}",
+            subject=person_id,
         )
         raise NotFound(NOT_FOUND)
     return PersonRow(*found)

@@ -85,13 +85,13 @@ def get_batch_row(session: Session, *, actor: Actor, batch_id: int) -> BatchRow:
     """One batch in scope. Raises NotFound (also out of scope, logged as such)."""
     found = session.exec(batch_query(actor).where(ImportBatch.id == batch_id)).first()
     if found is None:
-        exists = session.get(ImportBatch, batch_id) is not None
-        audit.record(
+        audit.record_unseen(
             session,
             actor=actor,
             action="import.read",
-            outcome=audit.NOT_FOUND,
-            target=f"batch:{batch_id} ({'out of scope' if exists else 'no such batch'})",
+            model=ImportBatch,
+            key=batch_id,
+            target=f"batch:{batch_id}",
         )
         raise NotFound(NOT_FOUND)
     return BatchRow(*found)

@@ -115,13 +115,13 @@ def get_facility(session: Session, *, actor: Actor, code: str) -> FacilityRow:
     """One facility inside the actor's scope. Raises NotFound (also when out of scope)."""
     found = session.exec(_scoped(actor).where(Facility.code == code)).first()
     if found is None:
-        exists = session.get(Facility, code) is not None
-        audit.record(
+        audit.record_unseen(
             session,
             actor=actor,
             action="facility.read",
-            outcome=audit.NOT_FOUND,
-            target=f"facility:{code[:40]} ({'out of scope' if exists else 'no such facility'})",
+            model=Facility,
+            key=code,
+            target=f"facility:{code[:40]}",
         )
         raise NotFound(NOT_FOUND)
     return FacilityRow(*found)

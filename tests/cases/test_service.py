@@ -193,7 +193,7 @@ def test_get_person_out_of_scope_is_not_found_and_logged(
         person.id,
         actor.user_id,
     )
-    assert logged.target == "out of scope"
+    assert logged.target == f"person:{person.id} (out of scope)"
 
 
 @pytest.mark.parametrize(("role", "scope_code"), OUTSIDERS[:2])
@@ -223,7 +223,7 @@ def test_get_person_that_does_not_exist_is_logged_without_a_subject(
     assert (logged.outcome, logged.subject_person_id, logged.target) == (
         "not_found",
         None,
-        "no person 987654",
+        "person:987654 (not found)",
     )
 
 
