@@ -399,20 +399,32 @@ def _placeable_query(
 
 @dataclass
 class UnassignedRow:
+    """One address waiting for a dong: its first row, and how many rows share it."""
+
     record: SourceRecord
     gu: Gu
     facility: Facility
     candidates: list[Dong]
+    rows: int = 1
 
 
 def list_unassigned(
     session: Session, *, actor: Actor, page: int = 1
 ) -> tuple[list[UnassignedRow], int]:
-    """Rows waiting for a person to choose their dong, with the gu's dongs to choose from."""
-    query = _placeable_query(actor)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    """Addresses whose rows wait for a person to choose their dong (one choice places every
+    row with that address), most rows first, with the gu's dongs to choose from."""
+    waiting = _placeable_query(actor).subquery()
+    groups = (
+        select(func.min(waiting.c.id).label("first_id"), func.count().label("rows"))
+        .group_by(waiting.c.gu_code, waiting.c.address)
+        .subquery()
+    )
+    total = session.exec(select(func.count()).select_from(groups)).one()
     found = session.exec(
-        query.order_by(col(SourceRecord.id)).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        select(groups.c.first_id, groups.c.rows)
+        .order_by(groups.c.rows.desc(), groups.c.first_id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     ).all()
     if found:
         audit.record(
@@ -420,52 +432,69 @@ def list_unassigned(
         )
     dongs: dict[str, list[Dong]] = {}
     rows = []
-    for record, gu, facility in found:
+    for first_id, count in found:
+        record, gu, facility = session.exec(
+            _placeable_query(actor).where(SourceRecord.id == first_id)
+        ).one()
         if gu.code not in dongs:
             dongs[gu.code] = districts_service.list_dongs(session, gu_code=gu.code)
-        rows.append(UnassignedRow(record, gu, facility, dongs[gu.code]))
+        rows.append(UnassignedRow(record, gu, facility, dongs[gu.code], int(count)))
     return rows, int(total)
 
 
 def assign_dong(
     session: Session, *, actor: Actor, keyring: Keyring, record_id: int, dong_code: str, today: date
-) -> SourceRecord:
-    """Place a gu-level row in one of its gu's dongs (kept as a revision). Raises NotFound,
-    InvalidInput."""
+) -> list[SourceRecord]:
+    """Place a gu-level row, and every waiting row in scope with the same address, in one of
+    its gu's dongs (each kept as a revision). Raises NotFound, InvalidInput."""
     found = session.exec(
         _placeable_query(actor, include_placed=True).where(SourceRecord.id == record_id)
     ).first()
     if found is None:
         raise NotFound(ROW_NOT_FOUND)
-    record = found[0]
+    chosen = found[0]
     dong = session.get(Dong, dong_code)
-    if dong is None or dong.gu_code != record.gu_code:
+    if dong is None or dong.gu_code != chosen.gu_code:
         raise InvalidInput(
             "이 행의 자치구에 속한 행정동을 고르세요", [FieldError("dong_code", "다른 구의 동")]
         )
-    batch = session.get(ImportBatch, record.batch_id)
-    assert batch is not None
-    _keep_revision(session, actor=actor, record=record, kind="dong", changed=["행정동"])
-    cells = parsing.open_cells(keyring, record.raw_sealed)
-    _reparse(
-        session,
-        batch=batch,
-        record=record,
-        cells=cells,
-        keyring=keyring,
-        today=today,
-        dong_override=dong.code,
-    )
-    record.dong_code = dong.code
-    session.add_all([record, batch])
+    same_address = [
+        record
+        for record, _, _ in session.exec(
+            _placeable_query(actor).where(
+                SourceRecord.gu_code == chosen.gu_code,
+                SourceRecord.address == chosen.address,
+                SourceRecord.id != chosen.id,
+            )
+        ).all()
+    ]
+    for record in [chosen, *same_address]:
+        batch = session.get(ImportBatch, record.batch_id)
+        assert batch is not None
+        _keep_revision(session, actor=actor, record=record, kind="dong", changed=["행정동"])
+        cells = parsing.open_cells(keyring, record.raw_sealed)
+        _reparse(
+            session,
+            batch=batch,
+            record=record,
+            cells=cells,
+            keyring=keyring,
+            today=today,
+            dong_override=dong.code,
+        )
+        record.dong_code = dong.code
+        session.add_all([record, batch])
     audit.record(
         session,
         actor=actor,
         action="import.row.dong",
-        target=f"batch:{record.batch_id} row:{record.row_number} dong:{dong.code}",
+        target=(
+            f"batch:{chosen.batch_id} row:{chosen.row_number} dong:{dong.code} "
+            f"rows:{1 + len(same_address)}"
+        ),
     )
     session.flush()
-    return record
+    return [chosen, *same_address]
 
 
 def count_unassigned(session: Session, *, actor: Actor) -> int:

@@ -501,3 +501,28 @@ def test_batches_are_listed_only_within_scope(
         )
     ).all()
     assert refused
+
+
+def test_one_dong_choice_places_every_row_with_that_address(
+    session: Session, keyring: Keyring, uploader: Actor, tmp_path: Path
+) -> None:
+    same = ["박민수", "450101-1234563", "", "서울특별시 강남구 없는로 7", "", "목욕", "", ""]
+    other = ["정다른", "450101-1234563", "", "서울특별시 강남구 없는로 9", "", "", "", ""]
+    path = write_csv(tmp_path / "명단.csv", HEADER, [ROWS[2], same, other])
+    batch = _import(session, uploader, keyring, path, accept_suggested=True).batch
+    waiting, total = batches.list_unassigned(session, actor=uploader)
+    assert total == 2 and waiting[0].rows == 2  # two addresses; the shared one first
+
+    placed = batches.assign_dong(
+        session,
+        actor=uploader,
+        keyring=keyring,
+        record_id=waiting[0].record.id or 0,
+        dong_code="1123068",
+        today=TODAY,
+    )
+
+    assert {r.row_number for r in placed} == {2, 3}
+    rows = _records(session, batch)
+    assert rows[2].dong_code == rows[3].dong_code == "1123068" and rows[4].dong_code is None
+    assert batches.count_unassigned(session, actor=uploader) == 1
