@@ -325,58 +325,24 @@ def bench_import(
             rate = figures["rows"] / figures["seconds"]
             console.print(
                 f"{kind:<10} {figures['rows']:,}행 {figures['seconds']:.1f}초 = {rate:,.0f}행/초, "
-                f"최대 메모리(RSS) {figures['tree_rss_mb']:.0f} MB · 정상 {figures['accepted']:,} "
+                f"최대 메모리(RSS) {figures['peak_rss_mb']:.0f} MB · 정상 {figures['accepted']:,} "
                 f"경고 {figures['warned']:,} 오류 {figures['quarantined']:,}",
                 highlight=False,
             )
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants (Linux /proc), in MB."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    tree, grew = {root}, True
-    while grew:
-        found = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= found
-        grew = bool(found)
-    total_kib = 0
-    for pid in tree:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total_kib += int(line.split()[1])
-    return total_kib / 1024
-
-
 def _bench_one(kind: str, pg_url: str, folder: Path, path: Path) -> dict:
-    """One import into a fresh database, in a child process whose memory is sampled every
-    0.1 s (the peak of the import alone, not of this process that made the file)."""
-    command = [sys.executable, "-m", "bigcare.cli", "bench", "import-one"]
+    """One import into a fresh database, in a child process, so its peak memory
+    (ru_maxrss) is the import's alone, not this process's that made the file."""
     with _bench_database(kind, pg_url, folder) as url:
-        child = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [*command, url, str(path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        child = subprocess.run(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "bigcare.cli", "bench", "import-one", url, str(path)],
+            capture_output=True,
             text=True,
+            check=False,
             env={**os.environ, "BIGCARE_LOG_LEVEL": "WARNING"},
         )
-        peak = 0.0
-        while child.poll() is None:
-            peak = max(peak, _tree_rss_mb(child.pid))
-            time.sleep(0.1)
-        stdout, stderr = child.communicate()
     if child.returncode != 0:
-        console.print(f"[red]{kind} 실패[/red]\n{stderr[-2000:]}")
+        console.print(f"[red]{kind} 실패[/red]\n{child.stderr[-2000:]}")
         raise typer.Exit(code=1)
-    figures = dict(json.loads(stdout.strip().splitlines()[-1]))
-    figures["tree_rss_mb"] = peak
-    return figures
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))

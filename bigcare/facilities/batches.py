@@ -34,7 +34,6 @@ SOURCE_LABELS = {"web": "웹 업로드", "cli": "명령줄", "api": "API"}
 NOT_FOUND = "자료 묶음을 찾을 수 없습니다"
 ROW_NOT_FOUND = "행을 찾을 수 없습니다"
 PER_PAGE = 50
-GU_LEVEL = "manual"  # dong_source of a dong a person assigned
 
 
 def batch_query(actor: Actor) -> Select[tuple[ImportBatch, Facility]]:
@@ -266,6 +265,25 @@ def load_gazetteer(session: Session) -> Gazetteer:
     return Gazetteer(rows)
 
 
+def parser_for(
+    session: Session,
+    *,
+    batch: ImportBatch,
+    columns: dict[str, str | None],
+    keyring: Keyring,
+    today: date,
+) -> parsing.RowParser:
+    """The parser for a batch's rows with this mapping."""
+    return parsing.RowParser(
+        header=batch.header,
+        columns=columns,
+        keyring=keyring,
+        gazetteer=load_gazetteer(session),
+        today=today,
+        spreadsheet=batch.file_format in ("xlsx", "xls"),
+    )
+
+
 def _reparse(
     session: Session,
     *,
@@ -277,21 +295,12 @@ def _reparse(
     dong_override: str | None = None,
 ) -> None:
     """Parse the row again with the batch's mapping; move the batch's counters with it."""
-    parser = parsing.RowParser(
-        header=batch.header,
-        columns=dict(batch.mapping or {}),
-        keyring=keyring,
-        gazetteer=load_gazetteer(session),
-        today=today,
-        spreadsheet=batch.file_format in ("xlsx", "xls"),
+    parser = parser_for(
+        session, batch=batch, columns=dict(batch.mapping or {}), keyring=keyring, today=today
     )
-    if dong_override is None and record.dong_source == GU_LEVEL:
+    if dong_override is None and record.dong_source == parsing.MANUAL_DONG:
         dong_override = record.dong_code  # a fix keeps the dong a person chose
-    fields: dict[str, Any] = parser.parse(
-        cells, decode_error=parsing.has_decode_error(cells), dong_override=dong_override
-    )
-    if dong_override:
-        fields["dong_source"] = GU_LEVEL
+    fields: dict[str, Any] = parser.parse(cells, dong_override=dong_override)
     before = parsing.COUNTER[record.status]
     setattr(batch, before, getattr(batch, before) - 1)
     for name, value in fields.items():
@@ -380,7 +389,7 @@ def _placeable_query(
     already placed, so a wrong choice can be corrected."""
     waiting = col(SourceRecord.dong_code).is_(None)
     if include_placed:
-        waiting = waiting | (SourceRecord.dong_source == GU_LEVEL)
+        waiting = waiting | (SourceRecord.dong_source == parsing.MANUAL_DONG)
     query = (
         select(SourceRecord, Gu, Facility)
         .join(Gu, col(Gu.code) == SourceRecord.gu_code)

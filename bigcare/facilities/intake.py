@@ -182,10 +182,6 @@ def update_facility_mapping(
 # --- receiving rows --------------------------------------------------------------------------
 
 
-def _is_blank(cells: list[str]) -> bool:
-    return all(not cell.strip() for cell in cells)
-
-
 @dataclass
 class _Chunk:
     """Up to CHUNK_ROWS received rows (blank ones only counted) and where they end."""
@@ -202,7 +198,7 @@ def _chunks(rows: Iterable[readers.Row], *, after: int) -> Iterator[_Chunk]:
         if row.number <= after:
             continue
         last_number = row.number
-        if _is_blank(row.cells):
+        if readers.is_blank(row.cells):
             blanks += 1
         else:
             chunk.append((row.number, row.cells, row.decode_error))
@@ -366,10 +362,10 @@ def import_file(
             if mapping is not None:
                 validate_mapping(table.header, mapping)  # before anything is stored
             if batch is None:
-                batch = ImportBatch(
+                batch = _new_batch(
+                    actor,
                     facility_code=facility_code,
                     source=door.source,
-                    status=batches.RECEIVING,
                     filename=(door.filename or path.name)[:200],
                     file_sha256=sha256,
                     file_size=info.size,
@@ -378,9 +374,6 @@ def import_file(
                     encoding_label=info.encoding_label,
                     sheet=info.sheet,
                     header=table.header,
-                    uploaded_by=actor.user_id,
-                    token_id=actor.token_id,
-                    uploaded_by_label=actor.label[:60],
                 )
                 session.add(batch)
                 session.flush()
@@ -433,20 +426,28 @@ def _suggestion_if_waiting(session: Session, batch: ImportBatch) -> dict[str, st
     return suggest_for(session, facility_code=batch.facility_code, header=batch.header)
 
 
+def _new_batch(actor: Actor, **fields: Any) -> ImportBatch:
+    """A batch in RECEIVING, recorded with who sent it (an account or a facility's token)."""
+    return ImportBatch(
+        status=batches.RECEIVING,
+        uploaded_by=actor.user_id,
+        token_id=actor.token_id,
+        uploaded_by_label=actor.label[:60],
+        **fields,
+    )
+
+
 def _refused_batch(
     session: Session, *, actor: Actor, facility_code: str, path: Path, door: Door, sha256: str
 ) -> ImportBatch:
-    batch = ImportBatch(
+    batch = _new_batch(
+        actor,
         facility_code=facility_code,
         source=door.source,
-        status=batches.RECEIVING,
         filename=(door.filename or path.name)[:200],
         file_sha256=sha256,
         file_size=path.stat().st_size,
         file_format="?",
-        uploaded_by=actor.user_id,
-        token_id=actor.token_id,
-        uploaded_by_label=actor.label[:60],
     )
     session.add(batch)
     session.flush()
@@ -494,13 +495,8 @@ def _parser(
 ) -> parsing.RowParser | None:
     if columns is None:
         return None
-    return parsing.RowParser(
-        header=batch.header,
-        columns=columns,
-        keyring=keyring,
-        gazetteer=batches.load_gazetteer(session),
-        today=today or today_in_seoul(),
-        spreadsheet=batch.file_format in ("xlsx", "xls"),
+    return batches.parser_for(
+        session, batch=batch, columns=columns, keyring=keyring, today=today or today_in_seoul()
     )
 
 
@@ -534,13 +530,8 @@ def _parse_stored(
             break
         updates = []
         for record_id, raw_sealed, dong_code, dong_source in chunk:
-            manual = dong_code if dong_source == batches.GU_LEVEL else None
-            cells = parsing.open_cells(keyring, raw_sealed)
-            fields = parser.parse(
-                cells, decode_error=parsing.has_decode_error(cells), dong_override=manual
-            )
-            if manual:
-                fields["dong_source"] = batches.GU_LEVEL
+            manual = dong_code if dong_source == parsing.MANUAL_DONG else None
+            fields = parser.parse(parsing.open_cells(keyring, raw_sealed), dong_override=manual)
             updates.append({"id": record_id, **fields})
             last_id = record_id
         session.execute(update(SourceRecord), updates)
@@ -626,10 +617,10 @@ def import_records(
         for key in header
     }
     columns = validate_mapping(header, columns)
-    batch = ImportBatch(
+    batch = _new_batch(
+        actor,
         facility_code=facility_code,
         source="api",
-        status=batches.RECEIVING,
         file_sha256=sha256,
         file_size=len(payload.encode("utf-8")),
         file_format="json",
@@ -638,9 +629,6 @@ def import_records(
         idempotency_key=idempotency_key[:100] if idempotency_key else None,
         header=header,
         mapping=columns,
-        uploaded_by=actor.user_id,
-        token_id=actor.token_id,
-        uploaded_by_label=actor.label[:60],
     )
     session.add(batch)
     session.flush()

@@ -28,6 +28,8 @@ COUNTER = {
 RAGGED = "열 개수가 머리글과 다릅니다 (머리글 {header}개, 이 행 {row}개)"
 UNREADABLE = "읽을 수 없는 글자가 있습니다 (파일의 문자 인코딩을 확인하세요)"
 FORMULA = "수식은 계산하지 않고 글자 그대로 보관했습니다"
+# dong_source of a dong a person chose for a row (it wins over the address on every re-parse).
+MANUAL_DONG = "manual"
 TOO_LONG = "너무 길어 앞부분만 분석에 썼습니다 (원본은 그대로 보관)"
 
 
@@ -65,10 +67,17 @@ class RowParser:
         return self._column_of.get(target) or normalize.TARGET_FIELDS.get(target, target)
 
     def parse(
-        self, cells: list[str], *, decode_error: bool, dong_override: str | None = None
+        self,
+        cells: list[str],
+        *,
+        decode_error: bool | None = None,
+        dong_override: str | None = None,
     ) -> dict[str, Any]:
-        """The record's columns, status and problems; `dong_override` is a dong a person
-        chose for the row (it wins over the address)."""
+        """The record's columns, status and problems. `decode_error` is what the reader saw
+        (a stored row is checked for U+FFFD instead); `dong_override` is a dong a person chose
+        for the row, which wins over the address."""
+        if decode_error is None:
+            decode_error = has_decode_error(cells)
         values = {t: cells[i] for i, t in self._targets if t and i < len(cells)}
         if dong_override:
             values["dong"] = dong_override
@@ -109,6 +118,8 @@ class RowParser:
             status = WARNED
         else:
             status = ACCEPTED
+        if dong_override:
+            fields["dong_source"] = MANUAL_DONG
         return {"status": status, "problems": problems, **fields}
 
 

@@ -722,7 +722,8 @@ def _round_to_second(value: dt.datetime) -> dt.datetime:
 # --- shared: header, data rows, limits -------------------------------------------------------
 
 
-def _is_blank(cells: list[str]) -> bool:
+def is_blank(cells: list[str]) -> bool:
+    """Whether a row holds nothing but whitespace (a blank line is no record)."""
     return not "".join(cells).strip()
 
 
@@ -732,7 +733,7 @@ def _start(
     """Find the header (first non-blank record), then make sure a data row follows."""
     it = iter(records)
     for number, cells, _ in it:
-        if not _is_blank(cells):
+        if not is_blank(cells):
             header = _make_header(number, cells, limits)
             break
     else:
