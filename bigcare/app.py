@@ -1,9 +1,10 @@
 """The FastAPI application factory: settings, database, keys, routers, static files, errors."""
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -23,6 +24,8 @@ from bigcare.districts import routes as districts_routes
 from bigcare.facilities import api as facilities_api
 from bigcare.facilities import import_routes as facilities_import_routes
 from bigcare.facilities import routes as facilities_routes
+from bigcare.linkage import routes as linkage_routes
+from bigcare.linkage import service as linkage_service
 from bigcare.privacy.crypto import Keyring
 from bigcare.privacy.keys import load_keyring
 from bigcare.templating import templates
@@ -59,10 +62,19 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # The menu's badge of open review items, counted once per page.
+        dependencies=[Depends(linkage_routes.review_badge)],
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.keyring = keyring or load_keyring(settings)[0]
+    # The intake's routes call this after rows become linkable (they cannot import linkage).
+    app.state.after_import = None
+    if settings.link_after_import:
+        thresholds = linkage_service.Thresholds(settings.link_upper, settings.link_lower)
+        app.state.after_import = functools.partial(
+            linkage_service.link_after_import, thresholds=thresholds
+        )
 
     # A file beyond the intake limit is refused before its body is read (the intake checks
     # the size again for bodies that do not state their length).
@@ -106,6 +118,7 @@ def create_app(
         facilities_routes,
         facilities_import_routes,
         facilities_api,
+        linkage_routes,
         cases_routes,
         cases_api,
     ):

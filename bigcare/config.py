@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     # Facility files: refused above these (a clear message, nothing stored).
     import_max_bytes: int = 20 * 1024 * 1024
     import_max_rows: int = 200_000
+    # Record linkage: at or above link_upper a record links automatically, between the two a
+    # caseworker reviews the pair, below link_lower it is another person. Chosen from the
+    # precision/recall curve of `bigcare bench linkage` (README, "Record linkage").
+    link_upper: float = 0.90
+    link_lower: float = 0.50
+    # Link each import's rows as soon as they are received (otherwise `bigcare link`).
+    link_after_import: bool = True
     # SQL echo is for debugging on synthetic data only: statements carry parameters.
     sql_echo: bool = False
 

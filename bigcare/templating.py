@@ -12,10 +12,12 @@ from bigcare.db import KST
 
 
 def _auth_context(request: Request) -> dict[str, Any]:
-    """Who is looking (for the menu) and the CSRF token every form carries."""
+    """Who is looking (for the menu, with its count of open review items) and the CSRF
+    token every form carries."""
     return {
         "actor": getattr(request.state, "actor", None),
         "csrf_token": getattr(request.state, "csrf_token", None),
+        "review_open": getattr(request.state, "review_open", None),
     }
 
 

@@ -16,7 +16,7 @@ from bigcare.app import create_app
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import RecoveryCode, User, UserSession
 from bigcare.auth.permissions import Role, requires_second_factor
-from bigcare.cases.models import Person
+from bigcare.linkage.models import Person
 from bigcare.config import Settings
 from bigcare.privacy.crypto import Keyring
 from tests.conftest import TestDatabase

@@ -24,6 +24,7 @@ from bigcare.auth.permissions import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS, Role
 from bigcare.auth.service import actor_for, operator_actor
 from bigcare.facilities import intake
 from bigcare.facilities.models import SourceRecord
+from bigcare.linkage.models import ReviewItem
 from bigcare.privacy.crypto import Keyring
 from tests.factories import make_facility, make_person, make_user, sign_in
 
@@ -55,6 +56,7 @@ class World:
     facility_token: str = ""
     batches: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
+    reviews: dict[str, int] = field(default_factory=dict)
 
 
 def _build_world(session: Session, keyring: Keyring) -> World:
@@ -101,6 +103,24 @@ def _build_world(session: Session, keyring: Keyring) -> World:
                 SourceRecord.batch_id == batch.id, SourceRecord.row_number == 1
             )
         ).one()[0]
+        # A review item about the batch's two rows, in the variant's dong.
+        other_row = session.exec(
+            select(SourceRecord.id).where(
+                SourceRecord.batch_id == batch.id, SourceRecord.row_number == 2
+            )
+        ).one()[0]
+        review = ReviewItem(
+            record_id=world.records[variant],
+            other_record_id=other_row,
+            dong_code=dong,
+            probability=0.9,
+            match_weight=3.2,
+            evidence=[{"comparison": "name", "label": "성명", "level": "성명 다름", "weight": -4.5}],
+            model_version="matrix",
+        )
+        session.add(review)
+        session.flush()
+        world.reviews[variant] = review.id or 0
         intake.save_mapping(
             session, actor=operator, facility_code=facility.code, columns=MAPPING_COLUMNS
         )
@@ -175,6 +195,10 @@ POSTS: dict[str, tuple[Form, int]] = {
         303,
     ),
     "/facilities/{code}/mapping": (lambda w: {"column": list(MAPPING_COLUMNS)}, 303),
+    # Without the required note or reason: refused the same way every time (in scope).
+    "/linkage/reviews/{item_id}/decision": (lambda w: {"decision": "same", "note": ""}, 422),
+    "/persons/{person_id}/merge": (lambda w: {"other_id": "1", "reason": ""}, 422),
+    "/persons/{person_id}/split": (lambda w: {"reason": ""}, 422),
     "/api/v1/facilities/{code}/records": (
         lambda w: {"records": [{"성명": "김연계", "생년월일": "1950-03-02"}]},
         200,
@@ -196,10 +220,11 @@ PARAMS: dict[str, Callable[[World, str], object]] = {
     "batch_id": lambda w, v: w.batches[v],
     "row_number": lambda w, v: 2,
     "record_id": lambda w, v: w.records[v],
+    "item_id": lambda w, v: w.reviews[v],
 }
 # Parameters that name a row someone owns; dong and gu codes name reference data, which
 # every staff account reads whatever its scope.
-SCOPED_PARAMS = {"person_id", "code", "token_id", "batch_id", "record_id"}
+SCOPED_PARAMS = {"person_id", "code", "token_id", "batch_id", "record_id", "item_id"}
 
 
 def _permission(route: RouteContext) -> list[str]:

@@ -20,7 +20,7 @@ from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.cases import service as cases_service
-from bigcare.cases.models import Person
+from bigcare.linkage.models import Person
 from bigcare.cli import QuerylessAccessLog, app
 from bigcare.config import get_settings
 from bigcare.db import make_engine

@@ -32,10 +32,20 @@ def persons(
 
 @router.get("/{person_id}", response_class=HTMLResponse)
 def person(
-    person_id: int, request: Request, session: SessionDep, actor: ActorDep("person.read")
+    person_id: int,
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep("person.read"),
+    merged: Annotated[int | None, Query(ge=1)] = None,
+    split_from: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    row = service.get_person(session, actor=actor, person_id=person_id)
-    return templates.TemplateResponse(request, "persons/detail.html", {"row": row})
+    # merged / split_from: the other person of a merge or split just made (for the notice).
+    detail = service.get_person_detail(session, actor=actor, person_id=person_id)
+    return templates.TemplateResponse(
+        request,
+        "persons/detail.html",
+        {"detail": detail, "row": detail.row, "merged": merged, "split_from": split_from},
+    )
 
 
 @router.post("/{person_id}/rrn", response_class=HTMLResponse)
@@ -53,13 +63,21 @@ def reveal_rrn(
             session, actor=actor, keyring=keyring, person_id=person_id, reason=reason
         )
     except InvalidInput as exc:
-        row = service.get_person(session, actor=actor, person_id=person_id)
+        detail = service.get_person_detail(session, actor=actor, person_id=person_id)
         return templates.TemplateResponse(
             request,
             "persons/detail.html",
-            {"row": row, "reveal_error": exc.errors[0].message, "reason": reason},
+            {
+                "detail": detail,
+                "row": detail.row,
+                "reveal_error": exc.errors[0].message,
+                "reason": reason,
+            },
             status_code=422,
         )
+    detail = service.person_detail(session, row)
     return templates.TemplateResponse(
-        request, "persons/detail.html", {"row": row, "revealed": number, "reason": reason}
+        request,
+        "persons/detail.html",
+        {"detail": detail, "row": row, "revealed": number, "reason": reason},
     )

@@ -1,5 +1,6 @@
 """Persons (the golden record caseworkers see): create with a sealed RRN, find by RRN, list and
-read inside the actor's scope, reveal the full RRN with a reason. Every read is access-logged."""
+read inside the actor's scope (with the source records and decisions the person is made of),
+reveal the full RRN with a reason. Every read is access-logged."""
 
 import unicodedata
 from dataclasses import dataclass
@@ -11,12 +12,13 @@ from sqlmodel.sql.expression import Select
 
 from bigcare.auth import audit
 from bigcare.auth.service import Actor
-from bigcare.cases.models import Person
 from bigcare.db import KST, utcnow
 from bigcare.districts import service as districts_service
 from bigcare.districts.models import Dong, Gu
 from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound
 from bigcare.facilities import service as facilities_service
+from bigcare.linkage import decisions
+from bigcare.linkage.models import LinkEvent, Person
 from bigcare.privacy import phone as phones
 from bigcare.privacy import rrn as rrns
 from bigcare.privacy.crypto import Keyring
@@ -127,7 +129,8 @@ def list_persons(
 ) -> tuple[list[PersonRow], int]:
     """One page of the persons in the actor's scope (optionally by name), and the total.
     The listing itself is access-logged (how many were shown), not each name."""
-    query = _scoped(actor)
+    # A person merged into another is kept (old links resolve) but is no longer listed.
+    query = _scoped(actor).where(Person.status == "active")
     if name and name.strip():
         query = query.where(col(Person.name).contains(_clean_name(name)))
     total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
@@ -168,6 +171,32 @@ def get_person(session: Session, *, actor: Actor, person_id: int) -> PersonRow:
     return row
 
 
+@dataclass
+class PersonDetail:
+    """The person page: the golden record and how it was made from facilities' rows."""
+
+    row: PersonRow
+    sources: list[decisions.SourceRow]
+    fields: list[decisions.Provenance]
+    events: list[LinkEvent]
+
+
+def person_detail(session: Session, row: PersonRow) -> PersonDetail:
+    """The linkage sections for a person already read in scope (and logged) by the caller."""
+    person_id = row.person.id or 0
+    return PersonDetail(
+        row,
+        decisions.sources(session, person_id),
+        decisions.provenance(session, person_id),
+        decisions.history(session, person_id),
+    )
+
+
+def get_person_detail(session: Session, *, actor: Actor, person_id: int) -> PersonDetail:
+    """get_person with the person's source records, field provenance and link history."""
+    return person_detail(session, get_person(session, actor=actor, person_id=person_id))
+
+
 def reveal_rrn(
     session: Session, *, actor: Actor, keyring: Keyring, person_id: int, reason: str
 ) -> tuple[PersonRow, str]:
@@ -200,7 +229,8 @@ def get_home_summary(session: Session, *, actor: Actor) -> HomeSummary:
     """Counts for the home page; None where the actor may not see that kind of row."""
     persons = None
     if actor.can("person.read"):
-        query = select(func.count()).select_from(_scoped(actor).subquery())
+        active = _scoped(actor).where(Person.status == "active")
+        query = select(func.count()).select_from(active.subquery())
         persons = int(session.exec(query).one())
     facilities = None
     if actor.can("facility.read"):

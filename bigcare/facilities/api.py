@@ -3,11 +3,12 @@ batch of records, and how a batch fared."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 
 from bigcare.auth.deps import ActorDep, KeyringDep
 from bigcare.db import SessionDep
 from bigcare.facilities import batches, intake, service
+from bigcare.facilities.import_routes import link_new_rows
 from bigcare.facilities.models import ImportBatch
 from bigcare.facilities.schemas import BatchRead, FacilityRead, RecordsIn, RowProblem
 
@@ -57,6 +58,7 @@ def get_facility(code: str, session: SessionDep, actor: ActorDep("facility.read"
 def send_records(
     code: str,
     body: RecordsIn,
+    request: Request,
     session: SessionDep,
     keyring: KeyringDep,
     actor: ActorDep("import.upload"),
@@ -70,6 +72,8 @@ def send_records(
         records=body.records,
         idempotency_key=idempotency_key or body.idempotency_key,
     )
+    if not result.duplicate:
+        link_new_rows(request, session)
     batch, problems = batches.list_problems(session, actor=actor, batch_id=result.batch.id or 0)
     return _batch(batch, problems, duplicate=result.duplicate)
 

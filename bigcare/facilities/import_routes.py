@@ -32,6 +32,14 @@ def intake_limits(request: Request) -> readers.Limits:
 LimitsDep = Annotated[readers.Limits, Depends(intake_limits)]
 
 
+def link_new_rows(request: Request, session: Session) -> None:
+    """Hand rows that just became usable to the linker the app was built with (linkage
+    sits above the intake, so the app passes it in rather than the intake importing it)."""
+    hook = request.app.state.after_import
+    if hook is not None:
+        hook(session)
+
+
 @contextmanager
 def _spooled(upload: UploadFile) -> Iterator[Path]:
     """The upload as a file on disk (deleted afterwards); the intake refuses oversize files."""
@@ -110,6 +118,8 @@ def upload(
             limits=limits,
         )
     batch = result.batch
+    if batch.status == batches.DONE and not result.duplicate:
+        link_new_rows(request, session)
     if result.duplicate:
         return RedirectResponse(f"/imports/{batch.id}?duplicate=1", status_code=303)
     if batch.status == batches.MAPPING:
@@ -135,6 +145,7 @@ def unassigned(
 @router.post("/imports/dongs/{record_id}")
 def assign_dong(
     record_id: int,
+    request: Request,
     session: SessionDep,
     keyring: KeyringDep,
     actor: ActorDep("import.upload"),
@@ -148,6 +159,7 @@ def assign_dong(
         dong_code=dong_code,
         today=intake.today_in_seoul(),
     )
+    link_new_rows(request, session)
     return RedirectResponse("/imports/dongs?assigned=1", status_code=303)
 
 
@@ -223,6 +235,7 @@ def confirm_mapping(
         )
     except InvalidInput as exc:
         return _mapping_page(request, session, actor, keyring, batch_id, chosen, exc.errors)
+    link_new_rows(request, session)
     return RedirectResponse(f"/imports/{batch_id}", status_code=303)
 
 
@@ -304,6 +317,7 @@ def fix_row(
             {"detail": detail, "error": exc.message, "submitted": cell},
             status_code=422,
         )
+    link_new_rows(request, session)
     return RedirectResponse(f"/imports/{batch_id}/rows/{row_number}?fixed=1", status_code=303)
 
 

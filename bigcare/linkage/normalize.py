@@ -2,8 +2,10 @@
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from bigcare.privacy.phone import is_mobile, normalize_phone
 from bigcare.privacy.rrn import Sex, parse_rrn
@@ -292,4 +294,39 @@ def match_record(
         "road_building": address.road_building,
         "lot": address.lot,
         "unit": address.unit,
+    }
+
+
+def node_keys(fields: Mapping[str, Any]) -> dict[str, object]:
+    """engine.KEY_COLUMNS from a source record's parsed fields (the row's columns). The full
+    RRN is not needed: its blind index compares, the masked form gives the front 7."""
+    keys = match_record(
+        name=fields.get("name"),
+        rrn_masked=fields.get("rrn_masked"),
+        birth_date=fields.get("birth_date"),
+        sex=fields.get("sex"),
+        phone=fields.get("phone"),
+        home_phone=fields.get("home_phone"),
+        gu_code=fields.get("gu_code"),
+        dong_code=fields.get("dong_code"),
+        road=fields.get("road"),
+        building_no=fields.get("building_no"),
+        lot_no=fields.get("lot_no"),
+        legal_dong=fields.get("legal_dong"),
+        unit=fields.get("unit"),
+    )
+    return {
+        "name_jamo": keys["name_jamo"],
+        "surname": keys["surname"],
+        "rrn_index": fields.get("rrn_index"),
+        "rrn_front7": keys["rrn_front7"],
+        "birth_date": keys["birth_date"],
+        "birth_year": keys["birth_year"],
+        "sex": keys["sex"],
+        "phone_last8": keys["phone_last8"],
+        "home_last8": keys["home_last8"],
+        "dong": keys["dong"],
+        "road_building": keys["road_building"],
+        "lot": keys["lot"],
+        "unit": keys["unit"],
     }

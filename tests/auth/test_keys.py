@@ -11,7 +11,7 @@ from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import User
 from bigcare.auth.permissions import Role
 from bigcare.cases import service as cases_service
-from bigcare.cases.models import Person
+from bigcare.linkage.models import Person
 from bigcare.privacy.crypto import DataKeyError, Keyring
 from tests.factories import make_person, make_user
 

@@ -16,7 +16,7 @@ from bigcare.auth.models import AccessLog
 from bigcare.auth.permissions import Role
 from bigcare.auth.service import Actor, actor_for
 from bigcare.cases import service
-from bigcare.cases.models import Person
+from bigcare.linkage.models import Person
 from bigcare.config import SEED_DIR
 from bigcare.db import alembic_config, make_engine
 from bigcare.districts import service as districts_service

@@ -1,0 +1,354 @@
+"""The Splink 5 model: Korean-aware comparisons, blocking, unsupervised training, prediction.
+
+Works on Arrow tables of match keys (see FRAME_SCHEMA) and knows nothing of the app
+database, so the same model runs on DuckDB here and on Splink's Spark backend at city scale
+(`engine.settings()` plus `Linker(spark_df, model_json)`; docs in README "Running at city scale").
+"""
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+# Splink logs every SQL step at INFO and untrained levels as warnings (levels a small batch
+# never observes keep their defaults); the app reports what it did in its own words.
+SPLINK_LOG_LEVEL = logging.ERROR
+
+# One row per linkage node (a facility's record of a person). Never the RRN itself: the
+# keyed blind index stands in for it, so equal numbers compare equal without being readable.
+FRAME_SCHEMA = pa.schema(
+    [
+        ("unique_id", pa.int64()),
+        ("name_jamo", pa.string()),
+        ("surname", pa.string()),
+        ("rrn_index", pa.string()),
+        ("rrn_front7", pa.string()),
+        ("birth_date", pa.string()),
+        ("birth_year", pa.int32()),
+        ("sex", pa.string()),
+        ("phone_last8", pa.string()),
+        ("home_last8", pa.string()),
+        ("dong", pa.string()),
+        ("road_building", pa.string()),
+        ("lot", pa.string()),
+        ("unit", pa.string()),
+    ]
+)
+KEY_COLUMNS = tuple(FRAME_SCHEMA.names[1:])
+
+# Korean labels shown on the review page's weight bars, by comparison output column.
+COMPARISON_LABELS = {
+    "name": "성명",
+    "rrn": "주민등록번호",
+    "birth": "생년월일",
+    "sex": "성별",
+    "phone": "전화번호",
+    "address": "주소",
+}
+
+
+def _both(column: str) -> str:
+    return f'"{column}_l" IS NOT NULL AND "{column}_r" IS NOT NULL'
+
+
+def _level(sql: str, label: str) -> cll.CustomLevel:
+    return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+
+
+def comparisons() -> list[cl.CustomComparison]:
+    """The comparisons, most specific level first. Names compare as jamo, so one slip of a
+    vowel or 받침 (ㅐ/ㅔ, 영희/영히) is one edit; anything further is disagreement, which
+    counts heavily: family members share address, phone and surname, twins a birth date."""
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_description=COMPARISON_LABELS["name"],
+        comparison_levels=[
+            cll.NullLevel("name_jamo"),
+            cll.ExactMatchLevel("name_jamo", term_frequency_adjustments=True).configure(
+                label_for_charts="성명 일치"
+            ),
+            cll.LevenshteinLevel("name_jamo", 1).configure(label_for_charts="자모 한 글자 차이"),
+            # Given name right, surname written differently (이/리, 류/유) or left out.
+            _level(
+                'substr("name_jamo_l", length("name_jamo_l") - length("name_jamo_r") + 1)'
+                ' = "name_jamo_r" OR substr("name_jamo_r", length("name_jamo_r")'
+                ' - length("name_jamo_l") + 1) = "name_jamo_l"',
+                "이름만 일치",
+            ).configure(m_probability=0.005),
+            cll.ElseLevel().configure(label_for_charts="성명 다름"),
+        ],
+    )
+    # Full numbers are compared through their keyed index; front 7 digits (birth + sex) come
+    # from full and masked numbers alike.
+    rrn = cl.CustomComparison(
+        output_column_name="rrn",
+        comparison_description=COMPARISON_LABELS["rrn"],
+        comparison_levels=[
+            cll.NullLevel("rrn_front7"),
+            _level(f'{_both("rrn_index")} AND "rrn_index_l" = "rrn_index_r"', "번호 전체 일치"),
+            _level(
+                f'{_both("rrn_index")} AND "rrn_front7_l" = "rrn_front7_r"',
+                "앞 7자리 같고 뒷자리 다름",
+            ).configure(m_probability=0.01),
+            cll.ExactMatchLevel("rrn_front7").configure(label_for_charts="앞 7자리 일치"),
+            _level(
+                f"{_both('rrn_index')}",
+                "번호 다름",
+            ),
+            cll.ElseLevel().configure(label_for_charts="앞 7자리 다름"),
+        ],
+    )
+    # Birth date and sex count only where the RRN could not be compared: the RRN front
+    # already holds both, and counting them twice would double the evidence.
+    rrn_compared = _both("rrn_front7")
+    birth = cl.CustomComparison(
+        output_column_name="birth",
+        comparison_description=COMPARISON_LABELS["birth"],
+        comparison_levels=[
+            _level(
+                f'"birth_date_l" IS NULL OR "birth_date_r" IS NULL OR ({rrn_compared})',
+                "비교 안 함",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("birth_date").configure(
+                label_for_charts="생년월일 일치", m_probability=0.9
+            ),
+            _level(
+                'substr("birth_date_l", 1, 4) = substr("birth_date_r", 1, 4)'
+                ' AND substr("birth_date_l", 6, 2) = substr("birth_date_r", 9, 2)'
+                ' AND substr("birth_date_l", 9, 2) = substr("birth_date_r", 6, 2)',
+                "월·일 뒤바뀜",
+            ).configure(m_probability=0.01),
+            cll.LevenshteinLevel("birth_date", 1).configure(
+                label_for_charts="한 자리 차이", m_probability=0.04
+            ),
+            cll.ExactMatchLevel("birth_year").configure(
+                label_for_charts="출생연도만 일치", m_probability=0.02
+            ),
+            cll.ElseLevel().configure(label_for_charts="생년월일 다름", m_probability=0.03),
+        ],
+    )
+    sex = cl.CustomComparison(
+        output_column_name="sex",
+        comparison_description=COMPARISON_LABELS["sex"],
+        comparison_levels=[
+            _level(
+                f'"sex_l" IS NULL OR "sex_r" IS NULL OR ({rrn_compared})', "비교 안 함"
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("sex").configure(label_for_charts="성별 일치", m_probability=0.98),
+            cll.ElseLevel().configure(label_for_charts="성별 다름", m_probability=0.02),
+        ],
+    )
+    # A mobile is personal; a home line is shared by the household, so it is weaker.
+    phone = cl.CustomComparison(
+        output_column_name="phone",
+        comparison_description=COMPARISON_LABELS["phone"],
+        comparison_levels=[
+            _level(
+                '("phone_last8_l" IS NULL AND "home_last8_l" IS NULL)'
+                ' OR ("phone_last8_r" IS NULL AND "home_last8_r" IS NULL)',
+                "비교 안 함",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("phone_last8").configure(label_for_charts="휴대전화 일치"),
+            _level(
+                '"home_last8_l" = "home_last8_r" OR "phone_last8_l" = "home_last8_r"'
+                ' OR "home_last8_l" = "phone_last8_r"',
+                "집 전화 일치",
+            ),
+            cll.ElseLevel().configure(label_for_charts="전화번호 다름"),
+        ],
+    )
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_description=COMPARISON_LABELS["address"],
+        comparison_levels=[
+            # Without a geocoder a road address often resolves to no dong; the street and
+            # building still compare.
+            _level(
+                '("dong_l" IS NULL AND "road_building_l" IS NULL AND "lot_l" IS NULL)'
+                ' OR ("dong_r" IS NULL AND "road_building_r" IS NULL AND "lot_r" IS NULL)',
+                "비교 안 함",
+            ).configure(is_null_level=True),
+            _level(
+                '("road_building_l" = "road_building_r" OR "lot_l" = "lot_r")'
+                ' AND "unit_l" = "unit_r"',
+                "건물·호수 일치",
+            ),
+            _level('"road_building_l" = "road_building_r" OR "lot_l" = "lot_r"', "같은 건물"),
+            cll.ExactMatchLevel("dong").configure(label_for_charts="같은 행정동"),
+            _level(
+                f'({_both("road_building")}) OR ({_both("lot")}) OR ({_both("dong")})',
+                "주소 다름",
+            ),
+            # One written as a road address, the other as a lot number, neither resolved to
+            # a dong: not a disagreement, just nothing to compare.
+            cll.ElseLevel().configure(label_for_charts="주소 형식이 달라 비교 못 함"),
+        ],
+    )
+    return [name, rrn, birth, sex, phone, address]
+
+
+# Candidate pairs: records agreeing on all columns of at least one rule. Never a name
+# alone: 김민준 repeats thousands of times in Seoul (a name-only block on 1M records gave
+# 467M pairs).
+BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
+    ("rrn_index",),
+    ("rrn_front7",),
+    ("birth_date", "dong"),
+    ("name_jamo", "birth_year"),
+    ("name_jamo", "dong"),
+    ("phone_last8",),
+    ("surname", "birth_date"),
+)
+
+
+def blocking_rules() -> list[Any]:
+    return [block_on(*columns) for columns in BLOCKING_KEYS]
+
+
+def settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=[],
+    )
+
+
+@dataclass(frozen=True)
+class Model:
+    """A trained model: Splink's JSON and a version derived from it, recorded on every
+    link decision so a decision can be traced to the parameters that made it."""
+
+    spec: dict[str, Any]
+    version: str
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> "Model":
+        text = json.dumps(spec, sort_keys=True, ensure_ascii=False)
+        return cls(spec=dict(spec), version=hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def frame(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Match-key rows (unique_id plus KEY_COLUMNS) as an Arrow table Splink can register."""
+    return pa.Table.from_pylist(list(rows), schema=FRAME_SCHEMA)
+
+
+def _linker(table: pa.Table, spec: Mapping[str, Any] | SettingsCreator) -> Linker:
+    db_api = DuckDBAPI()
+    return Linker(db_api.register(table), spec, log_level=SPLINK_LOG_LEVEL)
+
+
+def train(table: pa.Table, *, seed: int = 20261125, max_pairs: float = 2e6) -> Model:
+    """Fellegi–Sunter parameters without labels: λ from records sharing a full RRN, u by
+    random sampling, m by EM on two blockings that each leave other fields free to vary."""
+    linker = _linker(table, settings())
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("rrn_index")], recall=0.6
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("rrn_front7"), estimate_without_term_frequencies=True
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("name_jamo", "birth_year"), estimate_without_term_frequencies=True
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("birth_date", "dong"), estimate_without_term_frequencies=True
+    )
+    return Model.from_spec(_floor_m(linker.misc.save_model_to_json()))
+
+
+# No level is impossible for a true match: people move and facilities keep old addresses,
+# numbers get mistyped. Without a floor EM drives such levels to ~0 and one stale field
+# vetoes everything else; at the floor a disagreement still weighs about -9.
+M_FLOOR = 0.002
+
+
+def _floor_m(spec: dict[str, Any]) -> dict[str, Any]:
+    for comparison in spec["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m = level.get("m_probability")
+            if m is not None and m < M_FLOOR:
+                level["m_probability"] = M_FLOOR
+    return spec
+
+
+class Scorer:
+    """A trained model bound to an index of existing records in DuckDB, so new records are
+    scored against it (predict_between) without registering the index again. `extra`
+    (records being linked now) counts towards the name frequencies but is not indexed."""
+
+    def __init__(self, model: Model, index: pa.Table, *, extra: pa.Table | None = None) -> None:
+        self.model = model
+        self.db_api = DuckDBAPI()
+        self.index = self.db_api.register(index)
+        self._base = (
+            self.index
+            if extra is None
+            else self.db_api.register(pa.concat_tables([index, extra]))
+        )
+        self.linker = Linker(self._base, dict(model.spec), log_level=SPLINK_LOG_LEVEL)
+        # Name frequencies from every record: 김민준 agreeing says less than 남궁옥분.
+        self.linker.table_management.compute_tf_table("name_jamo")
+
+    def within(self, table: pa.Table | None = None, *, threshold: float) -> pa.Table:
+        """Scored candidate pairs among `table` (default: the index itself)."""
+        sdf = self.index if table is None else self.db_api.register(table)
+        result = self.linker.inference.predict_within(sdf, threshold_match_probability=threshold)
+        return _pairs(result)
+
+    def between(self, table: pa.Table, *, threshold: float) -> pa.Table:
+        """Scored candidate pairs between `table` (left) and the index (right)."""
+        result = self.linker.inference.predict_between(
+            self.db_api.register(table), self.index, threshold_match_probability=threshold
+        )
+        return _pairs(result)
+
+    def explain(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> list["Evidence"]:
+        """Each comparison's level and match weight for one pair (the review page's bars),
+        as Splink computed them, term-frequency adjustment included."""
+        row = self.linker.inference.score_pair(dict(left), dict(right)).as_record_list()[0]
+        return evidence(self.model.spec, row)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    comparison: str  # output column: name, rrn, ...
+    label: str  # 성명
+    level: str  # 자모 한 글자 차이
+    weight: float  # log2 Bayes factor; 0 for a level that was not compared
+
+
+def evidence(spec: Mapping[str, Any], row: Mapping[str, Any]) -> list[Evidence]:
+    """Per-comparison weights from a row of score_pair (gamma_* and mw_* columns)."""
+    out = []
+    for comparison in spec["comparisons"]:
+        column = comparison["output_column_name"]
+        gamma = row.get(f"gamma_{column}")
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        label, weight = "비교 안 함", 0.0
+        if gamma is not None and gamma >= 0:
+            # Splink numbers the non-null levels from the most specific down to 0 (else).
+            label = levels[len(levels) - 1 - gamma].get("label_for_charts", "")
+            weight = (row.get(f"mw_{column}") or 0.0) + (row.get(f"mw_tf_adj_{column}") or 0.0)
+        out.append(Evidence(column, COMPARISON_LABELS.get(column, column), label, weight))
+    return out
+
+
+def _pairs(result: Any) -> pa.Table:
+    table = result.as_pyarrow_table()
+    keep = [c for c in table.column_names if c in _PAIR_COLUMNS or c.startswith("gamma_")]
+    return table.select(keep)
+
+
+_PAIR_COLUMNS = {"unique_id_l", "unique_id_r", "match_probability", "match_weight"}
