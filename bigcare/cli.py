@@ -166,6 +166,9 @@ def demo(
             own_facility=result.api_facility or "",
             persons=world_persons,
         )
+        linked = cli_link.run_link(settings.database_url)
+        doubtful = _send_doubtful(settings.database_url, keyring, result.api_facility or "")
+        later = cli_link.run_link(settings.database_url)
     except (BigCareError, DataKeyError) as exc:
         raise _fail(exc) from exc
     if created:
@@ -173,6 +176,7 @@ def demo(
             f"데이터 암호키를 만들었습니다: {key_file} (데모 전용, 이 폴더 밖에 두지 마세요)"
         )
     _print_demo(result, port)
+    _print_linkage(linked, later, doubtful, port)
     console.print(f"준비 완료 ({time.perf_counter() - started:.1f}초).")
     if serve:
         _serve(settings, keyring)
@@ -191,7 +195,7 @@ def _seed_demo(url: str, keyring: Keyring) -> cases_demo.DemoResult:
 
 def _print_demo(result: cases_demo.DemoResult, port: int) -> None:
     console.print(
-        f"데모 자료: 시설 {result.facilities}곳, 대상자 {result.persons:,}명 "
+        f"데모 자료: 데모 시설 {result.facilities}곳 "
         "(이름·주민등록번호·전화번호는 모두 만든 값입니다)"
     )
     if result.world:
@@ -227,6 +231,41 @@ def _print_demo(result: cases_demo.DemoResult, port: int) -> None:
             f"http://127.0.0.1:{port}/api/v1/facilities/{result.api_facility}",
             soft_wrap=True,
         )
+
+
+def _send_doubtful(url: str, keyring: Keyring, facility: str) -> int:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            sent = cases_demo.send_doubtful_records(
+                session, keyring=keyring, facility_code=facility
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    return sent
+
+
+def _print_linkage(
+    report: cli_link.service.LinkReport, later: cli_link.service.LinkReport, sent: int, port: int
+) -> None:
+    console.print(
+        f"동일인 연계: 받은 기록 {report.records_linked:,}건을 "
+        f"대상자 {report.persons_created:,}명으로 묶었습니다 (모형 {report.model_version}, "
+        f"사람이 확인할 쌍 {report.review_items:,}건, "
+        f"행정동이 정해지면 연계할 기록 {report.waiting:,}건).",
+        highlight=False,
+    )
+    console.print(
+        f"  이어서 데모 시설이 애매한 기록 {sent}건(주민번호·전화 없음, 생일의 월·일 "
+        f"뒤바뀜, 이름 오타)을 보냈습니다: 연계 {later.records_linked:,}건 "
+        f"(새 대상자 {later.persons_created:,}명), 검토할 쌍 {later.review_items:,}건.",
+        highlight=False,
+    )
+    console.print(
+        f"  cw.gaepo1 로 로그인해 http://127.0.0.1:{port}/linkage/reviews 에서 검토하세요.",
+        soft_wrap=True,
+    )
 
 
 @app.command()

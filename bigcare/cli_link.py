@@ -115,9 +115,7 @@ def bench_linkage_one(method: str, data: Path, latency: bool = False) -> None:
         out.extra["persons"] = persons
         out.seconds = sum(out.timings.values())
         out.extra["blocking"] = bench.blocking_counts(frame)
-        out.extra["pair_completeness"] = bench.pair_completeness(
-            frame, [truth[i] for i in ids]
-        )
+        out.extra["pair_completeness"] = bench.pair_completeness(frame, [truth[i] for i in ids])
         if latency:
             out.extra["latency"] = bench.single_record_latency(info["model"], frame)
     elif method == "exact_key":
@@ -180,12 +178,20 @@ def bench_linkage(
             data = Path(folder) / "linkage.csv"
             t = time.perf_counter()
             linkage_file.write_linkage_csv(data, records=generate)
-            console.print(
-                f"자료: 합성 기록 {generate:,}건 생성 ({time.perf_counter() - t:.1f}초)"
-            )
+            console.print(f"자료: 합성 기록 {generate:,}건 생성 ({time.perf_counter() - t:.1f}초)")
         results = [_bench_child(m, data, latency) for m in chosen]
     table = Table(title="동일인 연계 벤치마크")
-    for heading in ("방법", "기록", "정밀도", "재현율", "F1", "B-cubed F1", "검토 쌍", "시간(초)", "최대 메모리(MB)"):
+    for heading in (
+        "방법",
+        "기록",
+        "정밀도",
+        "재현율",
+        "F1",
+        "B-cubed F1",
+        "검토 쌍",
+        "시간(초)",
+        "최대 메모리(MB)",
+    ):
         table.add_column(heading, justify="right" if heading != "방법" else "left")
     for r in results:
         table.add_row(

@@ -14,10 +14,10 @@ from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import User
 from bigcare.auth.permissions import Role, ScopeKind
 from bigcare.cases import service as cases_service
-from bigcare.linkage.models import Person
 from bigcare.districts.models import Dong, Gu
 from bigcare.facilities import service as facilities_service
 from bigcare.facilities.models import Facility
+from bigcare.linkage.models import Person
 from bigcare.privacy import rrn as rrns
 from bigcare.privacy.crypto import Keyring
 

@@ -16,8 +16,8 @@ from bigcare.app import create_app
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import RecoveryCode, User, UserSession
 from bigcare.auth.permissions import Role, requires_second_factor
-from bigcare.linkage.models import Person
 from bigcare.config import Settings
+from bigcare.linkage.models import Person
 from bigcare.privacy.crypto import Keyring
 from tests.conftest import TestDatabase
 from tests.factories import PASSWORD, make_person, make_user

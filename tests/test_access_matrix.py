@@ -115,7 +115,9 @@ def _build_world(session: Session, keyring: Keyring) -> World:
             dong_code=dong,
             probability=0.9,
             match_weight=3.2,
-            evidence=[{"comparison": "name", "label": "성명", "level": "성명 다름", "weight": -4.5}],
+            evidence=[
+                {"comparison": "name", "label": "성명", "level": "성명 다름", "weight": -4.5}
+            ],
             model_version="matrix",
         )
         session.add(review)

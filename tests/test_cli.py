@@ -20,10 +20,10 @@ from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.cases import service as cases_service
-from bigcare.linkage.models import Person
 from bigcare.cli import QuerylessAccessLog, app
 from bigcare.config import get_settings
 from bigcare.db import make_engine
+from bigcare.linkage.models import Person
 from bigcare.privacy.crypto import Keyring, read_key_file, write_key_file
 from bigcare.privacy.rrn import parse_rrn
 from tests.conftest import ScratchDatabases, TestDatabase

@@ -1,24 +1,23 @@
-"""The demo's people: one account per role in a named demo gu, a few facilities, and
-synthetic residents with valid (made-up) RRNs. Every name and number here is generated."""
+"""The demo's people: one account per role in a named demo gu, a few facilities, the
+generated city's facility files received through the intake, and a few doubtful records for
+the review queue. Every name and number here is generated."""
 
-import random
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 
-from faker import Faker
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bigcare.auth import service as auth_service
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.permissions import Role, requires_second_factor
-from bigcare.cases import service
 from bigcare.districts.models import Dong
 from bigcare.facilities import batches, intake
 from bigcare.facilities import service as facilities_service
-from bigcare.privacy import rrn as rrns
+from bigcare.facilities.models import SourceRecord
+from bigcare.linkage.models import RecordLink
 from bigcare.privacy.crypto import Keyring
 
 DEMO_GU = "11230"  # 강남구
@@ -54,7 +53,6 @@ class DemoResult:
 
     accounts: list[DemoAccount] = field(default_factory=list)
     facilities: int = 0
-    persons: int = 0
     api_token: str | None = None
     api_facility: str | None = None
     world: "WorldImport | None" = None
@@ -79,17 +77,9 @@ def _dongs(session: Session, gu_code: str) -> list[Dong]:
     return list(session.exec(select(Dong).where(Dong.gu_code == gu_code).order_by(Dong.code)))
 
 
-def _birth_date(rng: random.Random) -> date:
-    # Welfare caseloads lean old: half the residents are 65 or older.
-    age = rng.choice([rng.randint(0, 64), rng.randint(65, 98)])
-    return date(2026, 1, 1) - timedelta(days=age * 365 + rng.randint(0, 364))
-
-
 def seed_demo(session: Session, *, keyring: Keyring, seed: int = 20261125) -> DemoResult:
-    """Create the demo accounts, facilities and residents (run once, on an empty database)."""
-    rng = random.Random(seed)  # noqa: S311 (repeatable synthetic data, not secrets)
-    faker = Faker("ko_KR")
-    faker.seed_instance(seed)
+    """Create the demo accounts and facilities (run once, on an empty database). Residents
+    come from the generated city's facility files, linked into persons."""
     result = DemoResult()
     gangnam = _dongs(session, DEMO_GU)
 
@@ -109,23 +99,6 @@ def seed_demo(session: Session, *, keyring: Keyring, seed: int = 20261125) -> De
             )
         )
     result.facilities = len(facilities)
-
-    for dong in [*gangnam, *_dongs(session, OTHER_GU)[:3]]:
-        count = 40 if dong.code == DEMO_DONG else 12
-        for _ in range(count):
-            born = _birth_date(rng)
-            sex = rng.choice(["M", "F"])
-            service.create_person(
-                session,
-                keyring=keyring,
-                name=faker.last_name() + faker.first_name(),
-                dong_code=dong.code,
-                rrn=rrns.make_rrn(born, sex, rng=rng),
-                phone=f"010-{rng.randint(2000, 9999)}-{rng.randint(0, 9999):04d}",
-                address=f"서울특별시 {faker.road_name()}로 {rng.randint(1, 300)}, "
-                f"{rng.randint(1, 20)}동 {rng.randint(101, 1504)}호",
-            )
-            result.persons += 1
 
     own_facility = facilities[0]
     accounts = [
@@ -220,3 +193,65 @@ def import_world(
         summary.waiting_batch = waiting.batch.id
     summary.unassigned = batches.count_unassigned(session, actor=actor)
     return summary
+
+
+def send_doubtful_records(
+    session: Session, *, keyring: Keyring, facility_code: str, count: int = 8
+) -> int:
+    """Send, from the demo facility, records of residents of the demo dong written the way
+    a busy front desk might: no RRN, phone or address, and either the birth date's month and
+    day swapped or a slip in the name. The linker cannot be sure of them, so the caseworker's
+    review queue has real questions to answer. Returns how many were sent."""
+    actor = auth_service.operator_actor(
+        "demo", permissions=frozenset({"facility.read", "import.upload", "import.read"})
+    )
+    rows = session.exec(
+        select(SourceRecord)
+        .join(RecordLink, col(RecordLink.record_id) == SourceRecord.id)
+        .where(
+            SourceRecord.dong_code == DEMO_DONG,
+            col(SourceRecord.birth_date).is_not(None),
+            col(SourceRecord.name).is_not(None),
+        )
+        .order_by(col(RecordLink.person_id), col(SourceRecord.id))
+    ).all()
+    seen: set[str] = set()
+    records: list[dict[str, object]] = []
+    for row in rows:
+        born, name = row.birth_date, row.name or ""
+        if name in seen or born is None:
+            continue
+        seen.add(name)
+        record: dict[str, object] = {"sex": row.sex, "service_name": "밑반찬 배달"}
+        if born.day <= 12 and born.day != born.month and len(records) % 2 == 0:
+            record |= {"name": name, "birth_date": born.replace(month=born.day, day=born.month)}
+        elif (slipped := _slip(name)) != name:
+            record |= {"name": slipped, "birth_date": born}
+        else:
+            continue
+        record["birth_date"] = str(record["birth_date"])
+        records.append(record)
+        if len(records) == count:
+            break
+    if records:
+        intake.import_records(
+            session,
+            actor=actor,
+            keyring=keyring,
+            facility_code=facility_code,
+            records=records,
+            idempotency_key="demo-doubtful-records",
+        )
+    return len(records)
+
+
+def _slip(name: str) -> str:
+    """One vowel of the given name typed as its neighbour on the keyboard (ㅐ↔ㅔ, ㅗ↔ㅓ ...)."""
+    swaps = {"ㅐ": "ㅔ", "ㅔ": "ㅐ", "ㅗ": "ㅓ", "ㅓ": "ㅗ", "ㅜ": "ㅠ", "ㅠ": "ㅜ", "ㅣ": "ㅡ"}
+    decomposed = unicodedata.normalize("NFD", name[-1])
+    for old, new in swaps.items():
+        jung = chr(0x1161 + "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ".index(old))
+        if jung in decomposed:
+            target = chr(0x1161 + "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ".index(new))
+            return name[:-1] + unicodedata.normalize("NFC", decomposed.replace(jung, target))
+    return name

@@ -30,6 +30,11 @@ class Edge:
     left: int
     right: int
     probability: float
+    # Something beyond name and birth date agrees; without it a pair is only ever reviewed.
+    corroborated: bool = True
+
+    def links(self, upper: float) -> bool:
+        return self.probability >= upper and self.corroborated
 
 
 @dataclass
@@ -110,7 +115,7 @@ class Rules:
 
 def _components(nodes: list[int], edges: list[Edge], upper: float) -> dict[int, int]:
     """Splink's connected components over the edges at or above `upper`."""
-    strong = [e for e in edges if e.probability >= upper]
+    strong = [e for e in edges if e.links(upper)]
     if not strong:
         return {n: n for n in nodes}
     db_api = DuckDBAPI()
@@ -181,7 +186,7 @@ def cluster(
     if incoherent:
         inside = {n for members in incoherent for n in members}
         candidates = sorted(
-            (e for e in joins + edges if e.left in inside and e.probability >= upper),
+            (e for e in joins + edges if e.left in inside and e.links(upper)),
             key=lambda e: (-e.probability, *ordered(e.left, e.right)),
         )
         groups = _Groups(inside)

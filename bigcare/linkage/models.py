@@ -95,6 +95,8 @@ class RecordLink(SQLModel, table=True):
     road_building: str | None = Field(default=None, max_length=100)
     lot: str | None = Field(default=None, max_length=100)
     unit: str | None = Field(default=None, max_length=60)
+    area: str | None = Field(default=None, max_length=60)
+    gu: str | None = Field(default=None, max_length=5)
 
 
 class LinkEvent(SQLModel, table=True):

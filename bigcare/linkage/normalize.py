@@ -329,4 +329,13 @@ def node_keys(fields: Mapping[str, Any]) -> dict[str, object]:
         "road_building": keys["road_building"],
         "lot": keys["lot"],
         "unit": keys["unit"],
+        "area": _area(fields.get("gu_code"), fields.get("legal_dong")),
+        "gu": keys["gu"],
     }
+
+
+def _area(gu_code: object, legal_dong: object) -> str | None:
+    """Gu and legal dong ("11230|개포동"): what a lot-number address and a road address with
+    its dong in brackets share even when neither resolved to an administrative dong."""
+    gu, dong = _compact(gu_code), _compact(legal_dong)
+    return f"{gu}|{dong}" if gu and dong else None

@@ -195,7 +195,8 @@ def _edges(pairs: pa.Table) -> list[Edge]:
     left = pairs.column("unique_id_l").to_pylist()
     right = pairs.column("unique_id_r").to_pylist()
     prob = pairs.column("match_probability").to_pylist()
-    return [Edge(a, b, p) for a, b, p in zip(left, right, prob, strict=True)]
+    agree = pairs.column("corroborated").to_pylist()
+    return [Edge(*row) for row in zip(left, right, prob, agree, strict=True)]
 
 
 def link_pending(
@@ -476,9 +477,7 @@ def _retire_empty(session: Session, person_ids: set[int], actor_label: str) -> N
     """Persons a re-run left without records: retired, never deleted (links and the access
     log still name them)."""
     for person_id in sorted(person_ids):
-        holds = session.exec(
-            select(func.count()).where(RecordLink.person_id == person_id)
-        ).one()
+        holds = session.exec(select(func.count()).where(RecordLink.person_id == person_id)).one()
         person = session.get(Person, person_id)
         if holds or person is None or person.status != "active":
             continue
@@ -584,23 +583,23 @@ def _add_reviews(
     )
     # A pair asked about before (decided or not) is not asked again: decisions are kept as
     # constraints, and an open question stays open.
-    existing = {
-        ordered(r.record_id, r.other_record_id)
-        for r in session.exec(select(ReviewItem))
-    }
+    existing = {ordered(r.record_id, r.other_record_id) for r in session.exec(select(ReviewItem))}
     added = 0
     for e in review:
         a, b = ordered(e.left, e.right)
         if (a, b) in existing:
             continue
         existing.add((a, b))
+        dong = dong_of.get(b) or dong_of.get(a)
+        if not dong:
+            continue  # nobody's queue yet: asked again once a dong is assigned
         evidence = scorer.explain(keys[a], keys[b])
         weight = sum(item.weight for item in evidence)
         session.add(
             ReviewItem(
                 record_id=b,  # the newer record is the one under review
                 other_record_id=a,
-                dong_code=dong_of.get(b) or dong_of.get(a) or "",
+                dong_code=dong,
                 probability=e.probability,
                 match_weight=weight,
                 evidence=[item.__dict__ for item in evidence],

@@ -143,6 +143,8 @@ def upgrade() -> None:
         sa.Column("road_building", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("lot", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("unit", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+        sa.Column("area", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
+        sa.Column("gu", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.ForeignKeyConstraint(
             ["person_id"], ["person.id"], name=op.f("fk_record_link_person_id_person")
         ),
@@ -193,7 +195,9 @@ def upgrade() -> None:
     with op.batch_alter_table("review_item", schema=None) as batch_op:
         batch_op.create_index("ix_review_item_status_dong", ["status", "dong_code"], unique=False)
 
-    with op.batch_alter_table("person", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "person", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(
             sa.Column(
                 "status",
@@ -221,11 +225,18 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_person_merged_into_id_person"), "person", ["merged_into_id"], ["id"]
         )
-
+    # The defaults only fill the rows that exist; new rows get theirs from the application.
+    with op.batch_alter_table(
+        "person", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
+        batch_op.alter_column("status", server_default=None)
+        batch_op.alter_column("updated_at", server_default=None)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("person", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "person", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_person_merged_into_id_person"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_person_status"))
         batch_op.alter_column(

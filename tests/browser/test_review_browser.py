@@ -36,7 +36,8 @@ from tests.linkage.pairs import THRESHOLDS, make_link_model, receive
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
+# Asked for by the reviewers, who open the PNGs from there.
+SHOTS = Path("/tmp/shots")  # noqa: S108
 _rng = random.Random(20261125)
 RRN = rrns.make_rrn(date(1944, 3, 2), "F", rng=_rng)
 # One woman at two facilities: a full RRN at the welfare centre; at the senior centre one
@@ -73,14 +74,18 @@ def _forget(session: Session, codes: list[str], model_version: str) -> None:
     person_ids += list(session.exec(retired).all())
     session.execute(
         delete(ReviewItem).where(
-            or_(col(ReviewItem.record_id).in_(records), col(ReviewItem.other_record_id).in_(records))
+            or_(
+                col(ReviewItem.record_id).in_(records), col(ReviewItem.other_record_id).in_(records)
+            )
         )
     )
     session.execute(delete(LinkConstraint).where(col(LinkConstraint.record_id).in_(records)))
     session.execute(delete(RecordLink).where(col(RecordLink.record_id).in_(records)))
     session.execute(delete(PersonField).where(col(PersonField.person_id).in_(person_ids)))
     session.execute(delete(LinkEvent).where(col(LinkEvent.person_id).in_(person_ids)))
-    session.execute(update(Person).where(col(Person.id).in_(person_ids)).values(merged_into_id=None))
+    session.execute(
+        update(Person).where(col(Person.id).in_(person_ids)).values(merged_into_id=None)
+    )
     session.execute(delete(Person).where(col(Person.id).in_(person_ids)))
     session.execute(delete(LinkModel).where(col(LinkModel.version) == model_version))
     for table in (SourceRecord, ImportBatch, ColumnMapping):
@@ -162,7 +167,13 @@ def test_caseworker_reviews_a_pair_and_merges_the_two_records(
     expect(weights.locator("tbody tr")).to_have_count(6)
     expect(weights.locator("tbody .bc-bar")).to_have_count(6)
     expect(weights.locator("tr", has_text="성명")).to_contain_text("자모 한 글자 차이")
+    expect(weights.locator("tr", has_text="성명").locator(".bc-weight-value")).to_have_text("+6.6")
+    expect(weights.locator("tr", has_text="성명").locator(".bc-bar-pos")).to_be_visible()
     expect(weights.locator("tr", has_text="전화번호")).to_contain_text("전화번호 다름")
+    expect(weights.locator("tr", has_text="전화번호").locator(".bc-weight-value")).to_have_text(
+        "−1.7"
+    )
+    expect(weights.locator("tr", has_text="전화번호").locator(".bc-bar-neg")).to_be_visible()
     expect(page.locator("#match-probability")).to_have_text("97.2%")
     assert RRN_PATTERN.search(page.content()) is None
     assert RRN[7:] not in page.content() and "2345-6789" not in page.content()
@@ -181,7 +192,9 @@ def test_caseworker_reviews_a_pair_and_merges_the_two_records(
 
     # Nothing left to review: back to the queue, which says what was decided.
     expect(page.get_by_role("heading", level=1)).to_have_text("동일인 검토")
-    expect(page.locator("#decided")).to_contain_text(f"검토 #{pair.item_id}: 같은 사람으로 정했습니다.")
+    expect(page.locator("#decided")).to_contain_text(
+        f"검토 #{pair.item_id}: 같은 사람으로 정했습니다."
+    )
     expect(page.locator("main table tbody")).to_contain_text("검토할 쌍이 없습니다.")
     expect(menu.get_by_role("link", name="동일인 검토")).not_to_contain_text("건 대기")
     page.locator("#decided").get_by_role("link").click()

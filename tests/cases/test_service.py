@@ -16,11 +16,11 @@ from bigcare.auth.models import AccessLog
 from bigcare.auth.permissions import Role
 from bigcare.auth.service import Actor, actor_for
 from bigcare.cases import service
-from bigcare.linkage.models import Person
 from bigcare.config import SEED_DIR
 from bigcare.db import alembic_config, make_engine
 from bigcare.districts import service as districts_service
 from bigcare.errors import Conflict, InvalidInput, NotFound
+from bigcare.linkage.models import Person
 from bigcare.privacy.crypto import Keyring
 from bigcare.privacy.rrn import RRN_PATTERN
 from tests.conftest import ScratchDatabases, TestDatabase

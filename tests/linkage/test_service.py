@@ -26,7 +26,9 @@ MANAGER = operator_actor("test", permissions=frozenset({"linkage.review", "perso
 def _persons(session: Session, record_ids: list[int]) -> list[int]:
     links = {
         link.record_id: link.person_id
-        for link in session.exec(select(RecordLink).where(col(RecordLink.record_id).in_(record_ids)))
+        for link in session.exec(
+            select(RecordLink).where(col(RecordLink.record_id).in_(record_ids))
+        )
     }
     return [links.get(r, 0) for r in record_ids]
 
@@ -39,7 +41,7 @@ def _family(session: Session, keyring: Keyring) -> dict[str, int]:
     minjun = rrns.make_rrn(TWINS_BORN, "M", rng=_rng)
     minjae = rrns.make_rrn(TWINS_BORN, "M", rng=_rng)
     mother = rrns.make_rrn(date(1962, 5, 7), "F", rng=_rng)
-    home = dict(address="서울특별시 강남구 개포로22길 5", unit="101동 1203호", dong="개포1동")
+    home = {"address": "서울특별시 강남구 개포로22길 5", "unit": "101동 1203호", "dong": "개포1동"}
     ids = receive(
         session,
         keyring=keyring,
@@ -171,8 +173,7 @@ def test_unmerge_restores_the_persons_and_merge_puts_them_back(
     assert _persons(session, [family["민준"], family["민재"]]) == [minjun, minjae]
     # Each person's golden record is rebuilt from its own records again.
     fields = {
-        f.person_id: f
-        for f in session.exec(select(PersonField).where(PersonField.field == "name"))
+        f.person_id: f for f in session.exec(select(PersonField).where(PersonField.field == "name"))
     }
     assert fields[minjun].value == "김민준" and fields[minjae].value == "김민재"
 
