@@ -1,6 +1,7 @@
 """`bigcare link` (link every pending source record into persons) and `bigcare bench linkage`
 (BigCare's linkage against the baselines on a labelled file)."""
 
+import functools
 import json
 import os
 import platform
@@ -10,7 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,20 +34,34 @@ METHOD_LABELS = {
 }
 
 
-def run_link(url: str, *, retrain: bool = False, quiet: bool = False) -> service.LinkReport:
-    """Link every pending record in one transaction, with a progress line per stage."""
+def run_link(
+    url: str, *, retrain: bool = False, rebuild: bool = False, quiet: bool = False
+) -> service.LinkReport:
+    """Link every pending record (or, with rebuild, every record again) in one transaction,
+    with a progress line per stage."""
     settings = get_settings()
     thresholds = service.Thresholds(settings.link_upper, settings.link_lower)
     engine = make_engine(url)
     try:
         with Session(engine) as session, console.status("동일인 연계 준비") as status:
-            report = service.link_pending(
-                session,
-                thresholds=thresholds,
-                actor_label=cli_admin.cli_label(),
-                retrain=retrain,
-                progress=lambda stage: None if quiet else status.update(f"동일인 연계: {stage}"),
-            )
+            if rebuild:
+                status.update("동일인 연계: 모든 기록 다시 연계")
+                report = service.rebuild(
+                    session,
+                    thresholds=thresholds,
+                    actor_label=cli_admin.cli_label(),
+                    retrain=retrain,
+                )
+            else:
+                report = service.link_pending(
+                    session,
+                    thresholds=thresholds,
+                    actor_label=cli_admin.cli_label(),
+                    retrain=retrain,
+                    progress=lambda stage: (
+                        None if quiet else status.update(f"동일인 연계: {stage}")
+                    ),
+                )
             audit.record(
                 session,
                 actor=None,
@@ -64,8 +79,9 @@ def run_link(url: str, *, retrain: bool = False, quiet: bool = False) -> service
 
 
 def print_report(report: service.LinkReport) -> None:
-    if not report.records:
-        console.print("연계할 새 기록이 없습니다.")
+    if not report.records_linked:
+        waiting = f" (행정동이 정해지기를 기다리는 기록 {report.waiting:,}건)" if report.waiting else ""
+        console.print(f"연계할 새 기록이 없습니다{waiting}.", highlight=False)
         return
     stages = ", ".join(f"{k} {v:.1f}초" for k, v in report.timings.items())
     console.print(
@@ -82,11 +98,25 @@ def link_command(
     retrain: Annotated[
         bool, typer.Option("--retrain", help="연계 모형을 지금 자료로 다시 학습")
     ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option("--rebuild", help="모든 기록을 처음부터 다시 연계 (대상자 번호는 유지)"),
+    ] = False,
 ) -> None:
     """받은 자료 중 아직 연계되지 않은 기록을 기존 대상자와 잇거나 새 대상자로 만듭니다."""
     settings = get_settings()
     cli_admin.require_current_schema(settings.database_url)
-    print_report(run_link(settings.database_url, retrain=retrain))
+    print_report(run_link(settings.database_url, retrain=retrain, rebuild=rebuild))
+
+
+@functools.wraps(cli_intake.import_command)
+def import_command(*args: Any, **kwargs: Any) -> None:
+    # `bigcare import`, then link what it received (BIGCARE_LINK_AFTER_IMPORT, on by default),
+    # as the web and API doors do.
+    cli_intake.import_command(*args, **kwargs)
+    settings = get_settings()
+    if settings.link_after_import:
+        print_report(run_link(settings.database_url))
 
 
 # --- benchmark -------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # Record linkage: at or above link_upper a record links automatically, between the two a
     # caseworker reviews the pair, below link_lower it is another person. Chosen from the
     # precision/recall curve of `bigcare bench linkage` (README, "Record linkage").
-    link_upper: float = 0.90
+    link_upper: float = 0.99
     link_lower: float = 0.50
     # Link each import's rows as soon as they are received (otherwise `bigcare link`).
     link_after_import: bool = True

@@ -17,10 +17,12 @@ import pyarrow.compute
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import SplinkException
 
 # Splink logs every SQL step at INFO and untrained levels as warnings (levels a small batch
 # never observes keep their defaults); the app reports what it did in its own words.
 SPLINK_LOG_LEVEL = logging.ERROR
+log = logging.getLogger(__name__)
 
 # One row per linkage node (a facility's record of a person). Never the RRN itself: the
 # keyed blind index stands in for it, so equal numbers compare equal without being readable.
@@ -268,30 +270,84 @@ def _linker(table: pa.Table, spec: Mapping[str, Any] | SettingsCreator) -> Linke
     return Linker(db_api.register(table), spec, log_level=SPLINK_LOG_LEVEL)
 
 
-# Share of true pairs the two rules above find, measured on generated data (bench linkage).
+# Share of true pairs the two rules below find, measured on generated data (bench linkage).
 LAMBDA_RECALL = 0.8
+# Below this many nodes EM has too few pairs to learn from: the prior model links instead,
+# and the first run with enough records trains (service.link_pending).
+MIN_TRAINING_NODES = 1_000
+# Blockings for EM: each leaves the other comparisons free to vary.
+EM_BLOCKINGS = (("rrn_front7",), ("name_jamo", "birth_year"), ("birth_date", "dong"))
+
+# (m, u) per level label: rounded from the model trained on 1,000,000 generated records, for
+# the prior model (and as EM's starting point is Splink's own business).
+PRIOR: dict[str, tuple[float, float]] = {
+    "성명 일치": (0.915, 0.0007),
+    "자모 한 글자 차이": (0.045, 0.0016),
+    "이름만 일치": (0.002, 0.00001),
+    "성명 다름": (0.04, 0.9977),
+    "번호 전체 일치": (0.18, 0.000001),
+    "앞 7자리 같고 뒷자리 다름": (0.044, 0.000012),
+    "앞 7자리 일치": (0.78, 0.000018),
+    "번호 다름": (0.002, 0.32),
+    "앞 7자리 다름": (0.002, 0.68),
+    "생년월일 일치": (0.9, 0.000072),
+    "월·일 뒤바뀜": (0.01, 0.00002),
+    "한 자리 차이": (0.04, 0.0019),
+    "출생연도만 일치": (0.02, 0.0236),
+    "생년월일 다름": (0.03, 0.9744),
+    "성별 일치": (0.998, 0.49),
+    "성별 다름": (0.002, 0.51),
+    "휴대전화 일치": (0.92, 0.00001),
+    "집 전화 일치": (0.3, 0.0001),
+    "전화번호 다름": (0.08, 0.99989),
+    "건물·호수 일치": (0.4, 0.000001),
+    "같은 건물": (0.08, 0.000175),
+    "같은 행정동": (0.027, 0.00015),
+    "같은 법정동": (0.05, 0.002),
+    "같은 구": (0.2, 0.04),
+    "주소 다름": (0.065, 0.6),
+    "주소 형식이 달라 비교 못 함": (0.178, 0.357645),
+}
+PRIOR_LAMBDA = 1e-5
+
+
+def prior_model() -> Model:
+    """The model used until there are enough records to train one."""
+    spec = settings().create_settings_dict(sql_dialect_str="duckdb")
+    spec["probability_two_random_records_match"] = PRIOR_LAMBDA
+    for comparison in spec["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level"):
+                level["m_probability"], level["u_probability"] = PRIOR[level["label_for_charts"]]
+            # In a handful of records every name looks common: no frequency adjustment.
+            level.pop("tf_adjustment_column", None)
+            level.pop("tf_adjustment_weight", None)
+    return Model.from_spec(spec)
 
 
 def train(table: pa.Table, *, seed: int = 20261125, max_pairs: float = 2e6) -> Model:
-    """Fellegi–Sunter parameters without labels: λ from records sharing a full RRN, u by
-    random sampling, m by EM on two blockings that each leave other fields free to vary."""
+    """Fellegi–Sunter parameters without labels: λ from pairs that are surely the same
+    person, u by random sampling, m by EM. Too few records: the prior model."""
+    if table.num_rows < MIN_TRAINING_NODES:
+        return prior_model()
     linker = _linker(table, settings())
-    # λ from pairs that are surely the same person: a full RRN, or name and birth date
-    # exactly. Masked numbers are common, so the full RRN alone finds only about a tenth of
-    # the true pairs and would leave λ (and every match probability) far too low.
+    # λ from a full RRN, or name and birth date exactly. Masked numbers are common, so the
+    # full RRN alone finds only about a tenth of the true pairs and would leave λ (and every
+    # match probability) far too low.
     linker.training.estimate_probability_two_random_records_match(
         [block_on("rrn_index"), block_on("name_jamo", "birth_date")], recall=LAMBDA_RECALL
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("rrn_front7"), estimate_without_term_frequencies=True
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("name_jamo", "birth_year"), estimate_without_term_frequencies=True
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("birth_date", "dong"), estimate_without_term_frequencies=True
-    )
+    for columns in EM_BLOCKINGS:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*columns), estimate_without_term_frequencies=True
+            )
+        except (SplinkException, ValueError) as exc:
+            # A file without RRNs, or without dongs, leaves that blocking empty (or a level
+            # unobserved until it underflows); the other blockings still estimate every
+            # comparison it would have.
+            log.info("EM blocking %s skipped: %s", "+".join(columns), type(exc).__name__)
     return Model.from_spec(_floor_m(linker.misc.save_model_to_json()))
 
 

@@ -20,6 +20,7 @@ RULE_LABELS = {
     "dong_center": "동 주민센터 기록이 주소에 우선",
     "recent": "가장 최근 기록",
     "frequent": "가장 많은 기록이 같은 값",
+    "earliest": "조건이 같아 먼저 받은 기록",
     "agreed": "모든 기록이 같은 값",
 }
 
@@ -119,7 +120,9 @@ def choose(sources: Sequence[Source]) -> dict[str, Choice]:
                 rule = "dong_center" if name == "address" else "verified"
             elif winner.seen > best_rival.seen:
                 rule = "recent"
-            else:
+            elif counts[key(value)] > counts[key(rivals[0][1])]:
                 rule = "frequent"
+            else:
+                rule = "earliest"
         out[name] = Choice(name, value, shown(value), winner, rule, counts[key(value)])
     return out

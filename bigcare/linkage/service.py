@@ -139,9 +139,15 @@ def _index_frame(session: Session) -> tuple[pa.Table, dict[int, int]]:
     return table, person_of
 
 
-def current_model(session: Session) -> engine.Model | None:
+def current_model(session: Session, *, nodes: int = 0) -> engine.Model | None:
+    """The newest model; None when there is none, or when it was made from fewer records
+    than training needs and there are enough now (so the prior gives way to a trained one)."""
     row = session.exec(select(LinkModel).order_by(col(LinkModel.id).desc())).first()
-    return engine.Model(spec=row.spec, version=row.version) if row else None
+    if row is None:
+        return None
+    if row.records < engine.MIN_TRAINING_NODES <= nodes:
+        return None
+    return engine.Model(spec=row.spec, version=row.version)
 
 
 def save_model(session: Session, model: engine.Model, records: int) -> None:
@@ -223,7 +229,7 @@ def link_pending(
     index, person_of = _index_frame(session)
     report.timings["load"] = time.perf_counter() - started
 
-    model = None if retrain else current_model(session)
+    model = None if retrain else current_model(session, nodes=index.num_rows + new.num_rows)
     if model is None:
         say("모형 학습")
         t = time.perf_counter()
@@ -368,7 +374,7 @@ def rebuild(
     nodes = build_nodes(rows)
     report.nodes = len(nodes)
     frame = _frame(nodes)
-    model = None if retrain else current_model(session)
+    model = None if retrain else current_model(session, nodes=frame.num_rows)
     if model is None:
         model = engine.train(frame)
         save_model(session, model, frame.num_rows)
