@@ -80,7 +80,7 @@ def run_link(
 
 def print_report(report: service.LinkReport) -> None:
     if not report.records_linked:
-        waiting = f" (행정동이 정해지기를 기다리는 기록 {report.waiting:,}건)" if report.waiting else ""
+        waiting = f" (행정동을 기다리는 기록 {report.waiting:,}건)" if report.waiting else ""
         console.print(f"연계할 새 기록이 없습니다{waiting}.", highlight=False)
         return
     stages = ", ".join(f"{k} {v:.1f}초" for k, v in report.timings.items())
