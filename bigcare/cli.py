@@ -263,7 +263,7 @@ def _print_linkage(
         highlight=False,
     )
     console.print(
-        f"  cw.gaepo1 로 로그인해 http://127.0.0.1:{port}/linkage/reviews 에서 검토하세요.",
+        f"  검토: 사례관리자(cw.gaepo1)로 로그인해 http://127.0.0.1:{port}/linkage/reviews",
         soft_wrap=True,
     )
 

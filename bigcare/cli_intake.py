@@ -206,6 +206,8 @@ def demo_world(
             persons=persons,
             facilities=300,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            # The demo accounts work in 개포1동: give it a caseload (about 8% of the city).
+            focus={cases_demo.DEMO_DONG: 40.0},
         )
     engine = make_engine(url)
     try:

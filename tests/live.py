@@ -9,15 +9,24 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from sqlalchemy import delete
-from sqlmodel import Session
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
 
 from bigcare.app import create_app
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import RecoveryCode, User, UserSession
 from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.config import Settings
-from bigcare.linkage.models import Person
+from bigcare.facilities.models import ColumnMapping, ImportBatch, SourceRecord, SourceRecordRevision
+from bigcare.linkage.models import (
+    LinkConstraint,
+    LinkEvent,
+    LinkModel,
+    Person,
+    PersonField,
+    RecordLink,
+    ReviewItem,
+)
 from bigcare.privacy.crypto import Keyring
 from tests.conftest import TestDatabase
 from tests.factories import PASSWORD, make_person, make_user
@@ -96,6 +105,45 @@ class World:
                 session.execute(delete(table).where(table.user_id.in_(self.users)))  # type: ignore[attr-defined]
             session.execute(delete(User).where(User.id.in_(self.users)))  # type: ignore[union-attr]
             session.commit()
+
+
+def forget_facilities(session: Session, codes: list[str], model_version: str | None = None) -> None:
+    """Delete what committed test facilities sent and every linkage row built from it:
+    review items, constraints, links, the persons made of those records (and any merged into
+    them), their provenance and events; then the records, batches and mappings."""
+    records = select(SourceRecord.id).where(col(SourceRecord.facility_code).in_(codes))
+    persons = select(RecordLink.person_id).where(col(RecordLink.record_id).in_(records))
+    person_ids = list(session.exec(persons).all())
+    retired = select(Person.id).where(col(Person.merged_into_id).in_(person_ids))
+    person_ids += list(session.exec(retired).all())
+    for left, right in (
+        (ReviewItem.record_id, ReviewItem.other_record_id),
+        (LinkConstraint.record_id, LinkConstraint.other_record_id),
+    ):
+        table = left.class_  # type: ignore[attr-defined]
+        session.execute(delete(table).where(or_(col(left).in_(records), col(right).in_(records))))
+    session.execute(delete(PersonField).where(col(PersonField.person_id).in_(person_ids)))
+    session.execute(delete(RecordLink).where(col(RecordLink.record_id).in_(records)))
+    session.execute(
+        delete(LinkEvent).where(
+            or_(
+                col(LinkEvent.person_id).in_(person_ids),
+                col(LinkEvent.other_person_id).in_(person_ids),
+            )
+        )
+    )
+    session.execute(
+        update(Person).where(col(Person.id).in_(person_ids)).values(merged_into_id=None)
+    )
+    session.execute(delete(Person).where(col(Person.id).in_(person_ids)))
+    if model_version:
+        session.execute(delete(LinkModel).where(col(LinkModel.version) == model_version))
+    session.execute(
+        delete(SourceRecordRevision).where(col(SourceRecordRevision.record_id).in_(records))
+    )
+    for table in (SourceRecord, ImportBatch, ColumnMapping):
+        session.execute(delete(table).where(col(table.facility_code).in_(codes)))  # type: ignore[attr-defined]
+    session.commit()
 
 
 @pytest.fixture

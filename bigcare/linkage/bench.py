@@ -17,8 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from bigcare.facilities import address, normalize
-from bigcare.facilities.models import RRN_CONTEXT
+from bigcare.facilities import address, normalize, parsing
 from bigcare.linkage import engine, metrics
 from bigcare.linkage import normalize as link_normalize
 from bigcare.linkage.cluster import cluster
@@ -82,25 +81,9 @@ def _keys_chunk(chunk: list[tuple[int, dict[str, str]]]) -> list[dict[str, objec
     out = []
     for uid, row in chunk:
         parsed = normalize.parse_record(row, gazetteer=_GAZETTEER, today=TODAY)
-        addr = parsed.address
-        fields = {
-            "name": parsed.name,
-            "rrn_index": (
-                _KEYRING.blind_index(parsed.rrn, context=RRN_CONTEXT) if parsed.rrn else None
-            ),
-            "rrn_masked": parsed.rrn_masked,
-            "birth_date": parsed.birth_date,
-            "sex": parsed.sex,
-            "phone": parsed.phone,
-            "home_phone": parsed.home_phone,
-            "gu_code": addr.gu_code if addr else None,
-            "dong_code": addr.dong_code if addr else None,
-            "road": addr.road if addr else None,
-            "building_no": addr.building_no if addr else None,
-            "lot_no": addr.lot_no if addr else None,
-            "legal_dong": addr.legal_dong if addr else None,
-            "unit": addr.unit if addr else None,
-        }
+        # The importer's own columns (RRN sealed and indexed), so the bench links exactly
+        # what an import would have stored.
+        fields = parsing.record_fields(parsed, _KEYRING)
         out.append({"unique_id": uid, **link_normalize.node_keys(fields)})
     return out
 

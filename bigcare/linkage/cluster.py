@@ -46,6 +46,9 @@ class Clustering:
     review: list[Edge] = field(default_factory=list)
     # Pairs above the upper threshold that the coherence check refused.
     refused: int = 0
+    # Why each review pair was not linked: conflict (it would have put a cluster in
+    # contradiction), uncorroborated (nothing but name and birth date agrees), uncertain.
+    reasons: dict[Pair, str] = field(default_factory=dict)
     rebuilt_clusters: int = 0
 
 
@@ -198,6 +201,7 @@ def cluster(
             manual = e.probability == 1.0 and ordered(e.left, e.right) in manual_pairs
             if not manual and rules.clash(groups.members[ra], groups.members[rb]):
                 result.refused += 1
+                result.reasons[ordered(e.left, e.right)] = "conflict"
                 continue
             groups.union(ra, rb)
         for members in groups.members.values():
@@ -207,6 +211,11 @@ def cluster(
         result.rebuilt_clusters = len(incoherent)
 
     result.review = _review(edges, cluster_of, lower=lower, cannot=cannot_set)
+    for e in result.review:
+        pair = ordered(e.left, e.right)
+        if pair not in result.reasons:
+            strong = e.probability >= upper
+            result.reasons[pair] = "uncorroborated" if strong else "uncertain"
     return result
 
 

@@ -31,6 +31,12 @@ REASON_MIN = 5
 REVIEW_NOT_FOUND = "검토 항목을 찾을 수 없습니다"
 PERSON_NOT_FOUND = "대상자를 찾을 수 없습니다"
 DECISIONS = {"same": "같은 사람", "different": "다른 사람", "deferred": "보류"}
+# Why the linker did not decide a pair itself (ReviewItem.reason), as the reviewer reads it.
+REASON_LABELS = {
+    "uncertain": "일치 확률이 자동 연계 기준에 못 미칩니다",
+    "uncorroborated": "이름과 생년월일 말고는 맞는 항목이 없습니다 (번호·전화·주소로 확인 필요)",
+    "conflict": "자동으로 이으면 한 대상자 안에 서로 다른 주민등록번호 같은 모순이 생깁니다",
+}
 STATUS_LABELS = {
     "open": "검토 대기",
     "same": "같은 사람",
@@ -62,6 +68,10 @@ class ReviewRow:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.item.status, self.item.status)
+
+    @property
+    def reason_label(self) -> str:
+        return REASON_LABELS.get(self.item.reason, self.item.reason)
 
 
 def list_reviews(
@@ -127,6 +137,10 @@ class ReviewView:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.item.status, self.item.status)
+
+    @property
+    def reason_label(self) -> str:
+        return REASON_LABELS.get(self.item.reason, self.item.reason)
 
 
 SIDE_FIELDS = {

@@ -141,6 +141,9 @@ class ReviewItem(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     model_version: str = Field(max_length=16)
+    # uncertain (between the thresholds), uncorroborated (only name and birth date agree),
+    # conflict (linking it would contradict another record of the cluster)
+    reason: str = Field(default="uncertain", max_length=16)
     # open, same, different, deferred, resolved (made moot by a later decision)
     status: str = Field(default="open", max_length=10)
     note: str = Field(default="", max_length=1000)

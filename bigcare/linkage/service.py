@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bigcare.db import KST, bulk_insert, utcnow
 from bigcare.facilities.models import Facility, SourceRecord
 from bigcare.linkage import engine, golden, normalize
-from bigcare.linkage.cluster import Edge, cluster, ordered
+from bigcare.linkage.cluster import Clustering, Edge, cluster, ordered
 from bigcare.linkage.models import (
     LinkConstraint,
     LinkEvent,
@@ -343,7 +343,7 @@ def link_pending(
         )
         touched.add(person_id)
     bulk_insert(session, RecordLink.__table__, link_rows)  # type: ignore[attr-defined]
-    report.review_items = _add_reviews(session, scorer, model, clustering.review, nodes)
+    report.review_items = _add_reviews(session, scorer, model, clustering, nodes)
     refresh_golden(session, touched, facility_type=facility_type)
     report.timings["write"] = time.perf_counter() - t
     return report
@@ -465,7 +465,7 @@ def rebuild(
     bulk_insert(session, RecordLink.__table__, changed)  # type: ignore[attr-defined]
     report.records_linked = len(changed)
     _retire_empty(session, touched, actor_label)
-    report.review_items = _add_reviews(session, scorer, model, clustering.review, nodes)
+    report.review_items = _add_reviews(session, scorer, model, clustering, nodes)
     refresh_golden(session, touched)
     return report
 
@@ -574,9 +574,10 @@ def _add_reviews(
     session: Session,
     scorer: engine.Scorer,
     model: engine.Model,
-    review: list[Edge],
+    clustering: Clustering,
     nodes: Sequence[Node],
 ) -> int:
+    review = clustering.review
     if not review:
         return 0
     keys = _keys_of(session, {n for e in review for n in (e.left, e.right)}, nodes)
@@ -610,6 +611,7 @@ def _add_reviews(
                 match_weight=weight,
                 evidence=[item.__dict__ for item in evidence],
                 model_version=model.version,
+                reason=clustering.reasons.get((a, b), "uncertain"),
             )
         )
         added += 1

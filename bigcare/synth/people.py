@@ -108,13 +108,17 @@ class PopulationMaker:
         today: date,
         *,
         kinds: tuple[tuple[str, float], ...] = HOUSEHOLD_KINDS,
+        focus: dict[str, float] | None = None,
     ) -> None:
         self.rng = rng
         self.kinds = [k for k, _ in kinds]
         self.kind_cum = list(accumulate(w for _, w in kinds))
         self.dongs = dongs
         self.today = today
-        self.dong_cum = list(accumulate(d.weight for d in dongs))
+        # `focus` multiplies some dongs' weights: the demo crowds its own dong so the demo
+        # accounts, who see one dong, have a caseload.
+        focus = focus or {}
+        self.dong_cum = list(accumulate(d.weight * focus.get(d.code, 1.0) for d in dongs))
         self.by_gu: dict[str, list[Dong]] = {}
         for dong in dongs:
             self.by_gu.setdefault(dong.gu, []).append(dong)
@@ -364,10 +368,15 @@ class PopulationMaker:
 
 
 def make_population(
-    rng: random.Random, dongs: tuple[Dong, ...], *, persons: int, today: date
+    rng: random.Random,
+    dongs: tuple[Dong, ...],
+    *,
+    persons: int,
+    today: date,
+    focus: dict[str, float] | None = None,
 ) -> list[Household]:
     """Households holding exactly `persons` persons (the last household may be cut short)."""
-    maker = PopulationMaker(rng, dongs, today)
+    maker = PopulationMaker(rng, dongs, today, focus=focus)
     households: list[Household] = []
     total = 0
     while total < persons:

@@ -110,14 +110,18 @@ def generate_world(
     seed: int = 20261125,
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    focus: dict[str, float] | None = None,
 ) -> WorldSummary:
     """Write a synthetic Seoul into out_dir (see README.txt there). Deterministic per seed and
     today. `progress(done, total)` is called after the population and after every file, with
     total = number of facilities + 2; at least 27 facilities (2 crisis agencies and one 보건소
-    per gu) are made whatever `facilities` says."""
+    per gu) are made whatever `facilities` says. `focus` weights some dongs up (dong code →
+    factor)."""
     today = today or date.today()
     dongs = load_dongs()
-    households = make_population(seeded(seed, "people"), dongs, persons=persons, today=today)
+    households = make_population(
+        seeded(seed, "people"), dongs, persons=persons, today=today, focus=focus
+    )
     facs = make_facilities(seeded(seed, "facilities"), dongs, facilities)
     total_steps = len(facs) + 2
     if progress:

@@ -167,6 +167,7 @@ def upgrade() -> None:
         sa.Column("match_weight", sa.Float(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
         sa.Column("model_version", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("decided_by", sa.Integer(), nullable=True),

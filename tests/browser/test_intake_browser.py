@@ -11,22 +11,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bigcare.auth.permissions import Role
 from bigcare.facilities.models import (
-    ColumnMapping,
     Facility,
-    ImportBatch,
-    SourceRecord,
-    SourceRecordRevision,
 )
 from bigcare.privacy import rrn as rrns
 from bigcare.privacy.rrn import RRN_PATTERN
 from tests.browser.conftest import World, log_in
 from tests.conftest import TestDatabase
 from tests.factories import SENSITIVE_VALUES, make_facility
-from tests.live import Account
+from tests.live import Account, forget_facilities
 
 pytestmark = pytest.mark.browser
 
@@ -110,13 +106,7 @@ def uploader(database: TestDatabase, world: World) -> Iterator[Uploader]:
         yield Uploader(code, world.account(Role.FACILITY_UPLOADER, code))
     finally:
         with Session(database.engine) as session:
-            records = select(SourceRecord.id).where(SourceRecord.facility_code == code)
-            session.execute(
-                delete(SourceRecordRevision).where(col(SourceRecordRevision.record_id).in_(records))
-            )
-            for table in (SourceRecord, ImportBatch, ColumnMapping):
-                session.execute(delete(table).where(table.facility_code == code))  # type: ignore[attr-defined]
-            session.commit()
+            forget_facilities(session, [code])
         world.clean()  # the account refers to the facility, so it goes before it
         with Session(database.engine) as session:
             session.execute(delete(Facility).where(col(Facility.code) == code))

@@ -11,19 +11,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bigcare.auth.permissions import Role
-from bigcare.facilities.models import ColumnMapping, Facility, ImportBatch, SourceRecord
+from bigcare.facilities.models import Facility
 from bigcare.linkage import service as linkage_service
 from bigcare.linkage.models import (
-    LinkConstraint,
-    LinkEvent,
-    LinkModel,
-    Person,
-    PersonField,
-    RecordLink,
     ReviewItem,
 )
 from bigcare.privacy import rrn as rrns
@@ -33,6 +27,7 @@ from tests.browser.conftest import World, log_in
 from tests.conftest import TestDatabase
 from tests.factories import make_facility
 from tests.linkage.pairs import THRESHOLDS, make_link_model, receive
+from tests.live import forget_facilities
 
 pytestmark = pytest.mark.browser
 
@@ -65,34 +60,6 @@ class Pair:
     item_id: int
 
 
-def _forget(session: Session, codes: list[str], model_version: str) -> None:
-    """Delete every linkage row built from these facilities' records, then the records."""
-    records = select(SourceRecord.id).where(col(SourceRecord.facility_code).in_(codes))
-    persons = select(RecordLink.person_id).where(col(RecordLink.record_id).in_(records))
-    person_ids = list(session.exec(persons).all())
-    retired = select(Person.id).where(col(Person.merged_into_id).in_(person_ids))
-    person_ids += list(session.exec(retired).all())
-    session.execute(
-        delete(ReviewItem).where(
-            or_(
-                col(ReviewItem.record_id).in_(records), col(ReviewItem.other_record_id).in_(records)
-            )
-        )
-    )
-    session.execute(delete(LinkConstraint).where(col(LinkConstraint.record_id).in_(records)))
-    session.execute(delete(RecordLink).where(col(RecordLink.record_id).in_(records)))
-    session.execute(delete(PersonField).where(col(PersonField.person_id).in_(person_ids)))
-    session.execute(delete(LinkEvent).where(col(LinkEvent.person_id).in_(person_ids)))
-    session.execute(
-        update(Person).where(col(Person.id).in_(person_ids)).values(merged_into_id=None)
-    )
-    session.execute(delete(Person).where(col(Person.id).in_(person_ids)))
-    session.execute(delete(LinkModel).where(col(LinkModel.version) == model_version))
-    for table in (SourceRecord, ImportBatch, ColumnMapping):
-        session.execute(delete(table).where(col(table.facility_code).in_(codes)))  # type: ignore[attr-defined]
-    session.commit()
-
-
 @pytest.fixture
 def pair(database: TestDatabase, keyring: Keyring, world: World) -> Iterator[Pair]:
     """Two committed 개포1동 facilities whose records of one woman the model left for review;
@@ -112,7 +79,7 @@ def pair(database: TestDatabase, keyring: Keyring, world: World) -> Iterator[Pai
         yield found
     finally:
         with Session(database.engine) as session:
-            _forget(session, codes, model.version)
+            forget_facilities(session, codes, model_version=model.version)
         world.clean()  # accounts go after the decisions that name them
         with Session(database.engine) as session:
             session.execute(delete(Facility).where(col(Facility.code).in_(codes)))
