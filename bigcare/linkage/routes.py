@@ -13,6 +13,7 @@ from bigcare.auth.service import Actor
 from bigcare.db import SessionDep
 from bigcare.errors import FieldError, InvalidInput
 from bigcare.linkage import decisions
+from bigcare.linkage import review as queue
 from bigcare.templating import templates
 
 router = APIRouter(tags=["linkage"])
@@ -28,7 +29,7 @@ def review_badge(request: Request, session: SessionDep) -> None:
         return
     actor = deps.resolve_actor(request, session)
     if actor is not None and actor.can("linkage.review"):
-        request.state.review_open = decisions.count_open(session, actor=actor)
+        request.state.review_open = queue.count_open(session, actor=actor)
 
 
 def _errors(errors: list[FieldError]) -> dict[str, str]:
@@ -48,7 +49,7 @@ def reviews(
 ) -> HTMLResponse:
     # done / decision / person: the item just decided, for the notice.
     status = status if status in QUEUE_STATUSES else "open"
-    rows, total = decisions.list_reviews(session, actor=actor, status=status, page=page)
+    rows, total = queue.list_reviews(session, actor=actor, status=status, page=page)
     return templates.TemplateResponse(
         request,
         "linkage/reviews.html",
@@ -56,11 +57,11 @@ def reviews(
             "rows": rows,
             "total": total,
             "page": page,
-            "per_page": decisions.PER_PAGE,
+            "per_page": queue.PER_PAGE,
             "status": status,
-            "statuses": {s: decisions.STATUS_LABELS[s] for s in QUEUE_STATUSES},
+            "statuses": {s: queue.STATUS_LABELS[s] for s in QUEUE_STATUSES},
             "done": done,
-            "done_decision": decision if decision in decisions.DECISIONS else None,
+            "done_decision": decision if decision in queue.DECISIONS else None,
             "done_person": person,
         },
     )
@@ -76,14 +77,14 @@ def _review_page(
     errors: list[FieldError] | None = None,
     notice: dict[str, object] | None = None,
 ) -> HTMLResponse:
-    view = decisions.get_review(session, actor=actor, item_id=item_id)
+    view = queue.get_review(session, actor=actor, item_id=item_id)
     return templates.TemplateResponse(
         request,
         "linkage/review.html",
         {
             "view": view,
-            "fields": decisions.SIDE_FIELDS,
-            "choices": decisions.DECISIONS,
+            "fields": queue.SIDE_FIELDS,
+            "choices": queue.DECISIONS,
             "form": form or {},
             "errors": _errors(errors or []),
             **(notice or {}),
@@ -104,7 +105,7 @@ def review(
 ) -> HTMLResponse:
     notice = {
         "done": done,
-        "done_decision": decision if decision in decisions.DECISIONS else None,
+        "done_decision": decision if decision in queue.DECISIONS else None,
         "done_person": person,
     }
     return _review_page(request, session, actor, item_id, notice=notice)
@@ -120,7 +121,7 @@ def decide(
     note: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     try:
-        decided = decisions.decide_and_continue(
+        decided = queue.decide_and_continue(
             session, actor=actor, item_id=item_id, decision=decision, note=note
         )
     except InvalidInput as exc:

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bigcare.auth.service import operator_actor
-from bigcare.linkage import decisions, golden
+from bigcare.linkage import decisions, golden, review
 from bigcare.linkage import service as linkage_service
 from bigcare.linkage.models import LinkConstraint, LinkEvent, Person, PersonField, RecordLink
 from bigcare.privacy import rrn as rrns
@@ -206,7 +206,7 @@ def test_a_review_decision_is_kept_as_a_constraint(
     make_link_model(session)
     family = _family(session, keyring)
     linkage_service.link_pending(session, thresholds=THRESHOLDS)
-    items = decisions.list_reviews(session, actor=MANAGER)[0]
+    items = review.list_reviews(session, actor=MANAGER)[0]
     # The twins: same birth, address and home phone, different names and numbers.
     twins = {family["민준"], family["민쥰"], family["민재"]}
     item = next(
@@ -215,7 +215,7 @@ def test_a_review_decision_is_kept_as_a_constraint(
         if {r.item.record_id, r.item.other_record_id} <= twins
         and family["민재"] in (r.item.record_id, r.item.other_record_id)
     )
-    decisions.decide_review(
+    review.decide_review(
         session, actor=MANAGER, item_id=item.id or 0, decision=decision, note="가족 확인 통화"
     )
     constraint = session.exec(select(LinkConstraint)).one()
