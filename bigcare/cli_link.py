@@ -22,7 +22,7 @@ from bigcare import cli_admin, cli_intake
 from bigcare.auth import audit
 from bigcare.config import get_settings
 from bigcare.db import make_engine
-from bigcare.linkage import bench, service
+from bigcare.linkage import baselines, bench, service
 from bigcare.synth import linkage_file
 
 console = Console()
@@ -151,7 +151,7 @@ def bench_linkage_one(method: str, data: Path, latency: bool = False) -> None:
     elif method == "exact_key":
         frame = bench.normalise(rows)
         started = time.perf_counter()
-        found = bench.baselines.exact_key(
+        found = baselines.exact_key(
             [
                 {**r, "birth_date_iso": b or r["birth_date"]}
                 for r, b in zip(rows, frame.column("birth_date").to_pylist(), strict=True)
@@ -162,7 +162,7 @@ def bench_linkage_one(method: str, data: Path, latency: bool = False) -> None:
     else:
         import pyarrow as pa
 
-        result = bench.baselines.splink_default(pa.Table.from_pylist(rows))
+        result = baselines.splink_default(pa.Table.from_pylist(rows))
         clusters = {i: result.clusters[ids[i]] for i in range(len(ids))}
         out.review = result.review_count
         out.seconds = time.perf_counter() - started
