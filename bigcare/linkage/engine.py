@@ -381,6 +381,7 @@ class Scorer:
         self.linker = Linker(self._base, dict(model.spec), log_level=SPLINK_LOG_LEVEL)
         # Name frequencies from every record: 김민준 agreeing says less than 남궁옥분.
         self.linker.table_management.compute_tf_table("name_jamo")
+        self._lookup: str | None = None
 
     def within(self, table: pa.Table | None = None, *, threshold: float) -> pa.Table:
         """Scored candidate pairs among `table` (default: the index itself)."""
@@ -389,38 +390,40 @@ class Scorer:
         return self._corroborate(result.physical_name)
 
     def between(self, table: pa.Table, *, threshold: float) -> pa.Table:
-        """Scored candidate pairs between `table` (left) and the index (right); `table` must
-        be the `extra` the scorer was built with."""
+        """Scored candidate pairs between `table` (left) and the index (right)."""
+        left = self.db_api.register(table)
         result = self.linker.inference.predict_between(
-            self.db_api.register(table), self.index, threshold_match_probability=threshold
+            left, self.index, threshold_match_probability=threshold
         )
-        return self._corroborate(result.physical_name)
+        return self._corroborate(result.physical_name, left=left.physical_name)
 
-    def _corroborate(self, predictions: str) -> pa.Table:
+    def _corroborate(self, predictions: str, left: str | None = None) -> pa.Table:
         """The pairs with whether anything beyond name and birth date agrees."""
         agree = " OR ".join(f'coalesce(l."{c}" = r."{c}", false)' for c in CORROBORATING)
         base = self._base.physical_name
+        left = left or base
         return self.db_api.duckdb_con.sql(
             "SELECT p.unique_id_l, p.unique_id_r, p.match_probability, p.match_weight, "  # noqa: S608 (Splink's own table names)
             f"{agree} AS corroborated FROM {predictions} p "
-            f"JOIN {base} l ON l.unique_id = p.unique_id_l "
+            f"JOIN {left} l ON l.unique_id = p.unique_id_l "
             f"JOIN {base} r ON r.unique_id = p.unique_id_r"
         ).to_arrow_table()
 
     def link_one(self, record: Mapping[str, Any], *, threshold: float) -> pa.Table:
         """Scored pairs between one new record and the index, for a caseworker waiting on
-        a page: the blocking rules become one filtered scan of the index (DuckDB reads only
-        the key columns) instead of a join per rule, then Splink scores the few candidates."""
-        clauses, params = [], []
+        a page: each blocking rule is an indexed lookup in a copy of the index (built on the
+        first call) instead of a join over all of it; then Splink scores the few candidates."""
+        lookup = self._lookup_table()
+        selects, params = [], []
         for columns in BLOCKING_KEYS:
             values = [record.get(c) for c in columns]
             if all(v is not None for v in values):
-                clauses.append("(" + " AND ".join(f'"{c}" = ?' for c in columns) + ")")
+                where = " AND ".join(f'"{c}" = ?' for c in columns)
+                selects.append(f"SELECT * FROM {lookup} WHERE {where}")  # noqa: S608 (our column names; values are bound)
                 params.extend(values)
-        if not clauses:
+        if not selects:
             return _pairs(None)
-        query = f"SELECT * FROM {self.index.physical_name} WHERE {' OR '.join(clauses)}"  # noqa: S608 (our column names; values are bound)
-        found = self.db_api.duckdb_con.sql(query, params=params).to_arrow_table()
+        found = self.db_api.duckdb_con.sql(" UNION ".join(selects), params=params).to_arrow_table()
         if found.num_rows == 0:
             return _pairs(None)
         scored = self.linker.inference.score_pairs([dict(record)], found.to_pylist())
@@ -435,6 +438,17 @@ class Scorer:
             for uid in table["unique_id_r"].to_pylist()
         ]
         return _pairs(table).append_column("corroborated", pa.array(agree, pa.bool_()))
+
+    def _lookup_table(self) -> str:
+        # A registered Arrow table is a view, and DuckDB indexes only base tables.
+        if self._lookup is None:
+            name = f"bigcare_lookup_{id(self)}"
+            con = self.db_api.duckdb_con
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {self.index.physical_name}")  # noqa: S608
+            for column in sorted({columns[0] for columns in BLOCKING_KEYS}):
+                con.execute(f'CREATE INDEX {name}_{column} ON {name} ("{column}")')
+            self._lookup = name
+        return self._lookup
 
     def explain(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> list["Evidence"]:
         """Each comparison's level and match weight for one pair (the review page's bars),
