@@ -2,7 +2,7 @@
 
 Works on Arrow tables of match keys (see FRAME_SCHEMA) and knows nothing of the app
 database, so the same model runs on DuckDB here and on Splink's Spark backend at city scale
-(`engine.settings()` plus `Linker(spark_df, model_json)`; docs in README "Running at city scale").
+(`linkage/spark.py`; README "Record linkage on Spark").
 """
 
 import hashlib
