@@ -21,7 +21,7 @@ from bigcare.facilities import address, normalize, parsing
 from bigcare.linkage import engine, metrics
 from bigcare.linkage import normalize as link_normalize
 from bigcare.linkage.cluster import cluster
-from bigcare.linkage.service import EVIDENCE_FLOOR, Thresholds, _edges
+from bigcare.linkage.service import EVIDENCE_FLOOR, Thresholds, edges_of
 from bigcare.privacy.crypto import Keyring
 
 FIELDS = ("name", "rrn", "birth_date", "sex", "phone", "address")
@@ -121,7 +121,7 @@ def run_bigcare(frame: pa.Table, thresholds: Thresholds) -> tuple[dict[int, int]
     rrn = frame.column("rrn_index").to_pylist()
     clustering = cluster(
         list(range(frame.num_rows)),
-        _edges(pairs),
+        edges_of(pairs),
         upper=thresholds.upper,
         lower=thresholds.lower,
         rrn_index=dict(enumerate(rrn)),

@@ -175,20 +175,6 @@ def pending_rows(session: Session, limit: int | None = None) -> list[SourceRecor
     return list(session.exec(query).all())
 
 
-def count_pending(session: Session) -> int:
-    query = (
-        select(func.count())
-        .select_from(SourceRecord)
-        .outerjoin(RecordLink, col(RecordLink.record_id) == SourceRecord.id)
-        .where(
-            col(RecordLink.record_id).is_(None),
-            col(SourceRecord.status).in_(LINKABLE),
-            col(SourceRecord.name).is_not(None),
-        )
-    )
-    return int(session.exec(query).one())
-
-
 def _constraints(session: Session) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Manual decisions as node pairs (records map to their node)."""
     rows = session.exec(select(LinkConstraint)).all()
@@ -197,7 +183,8 @@ def _constraints(session: Session) -> tuple[list[tuple[int, int]], list[tuple[in
     return must, cannot
 
 
-def _edges(pairs: pa.Table) -> list[Edge]:
+def edges_of(pairs: pa.Table) -> list[Edge]:
+    """Scored pairs (engine.Scorer output) as edges for clustering."""
     left = pairs.column("unique_id_l").to_pylist()
     right = pairs.column("unique_id_r").to_pylist()
     prob = pairs.column("match_probability").to_pylist()
@@ -251,7 +238,7 @@ def link_pending(
 
     say("묶음 만들기")
     t = time.perf_counter()
-    edges = _edges(scored)
+    edges = edges_of(scored)
     involved = {n.node_id for n in nodes}
     involved |= {e.right for e in edges if e.right in person_of}
     involved |= {e.left for e in edges if e.left in person_of}
@@ -381,7 +368,7 @@ def rebuild(
         report.trained = True
     report.model_version = model.version
     scorer = engine.Scorer(model, frame)
-    edges = _edges(scorer.within(threshold=EVIDENCE_FLOOR))
+    edges = edges_of(scorer.within(threshold=EVIDENCE_FLOOR))
     report.pairs_scored = len(edges)
     node_of_record = {r: n.node_id for n in nodes for r in n.record_ids}
     must, cannot = _constraints(session)
