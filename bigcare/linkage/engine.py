@@ -256,8 +256,23 @@ class Model:
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> "Model":
+        # Splink stamps each Linker with a random id; it says nothing about the parameters,
+        # and would give the same model a new version on every run.
+        # DuckDB's parallel sums differ in the last bits from run to run: 12 significant
+        # digits keep one trained model one version.
+        spec = _rounded({k: v for k, v in spec.items() if k != "linker_uid"})
         text = json.dumps(spec, sort_keys=True, ensure_ascii=False)
-        return cls(spec=dict(spec), version=hashlib.sha256(text.encode()).hexdigest()[:12])
+        return cls(spec=spec, version=hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def frame(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
