@@ -337,14 +337,20 @@ def _bench_one(kind: str, pg_url: str, folder: Path, path: Path) -> dict:
     """One import into a fresh database, in a child process, so its peak memory
     (ru_maxrss) is the import's alone, not this process's that made the file."""
     with _bench_database(kind, pg_url, folder) as url:
-        child = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "bigcare.cli", "bench", "import-one", url, str(path)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "BIGCARE_LOG_LEVEL": "WARNING"},
-        )
+        return run_bench_child(kind, "import-one", url, str(path))
+
+
+def run_bench_child(label: str, *args: str) -> dict:
+    """`bigcare bench ARGS` in a child process (its time and peak memory are its own); the
+    JSON object its last line prints. A failure prints the child's error and exits."""
+    child = subprocess.run(  # noqa: S603 (our own interpreter and module)
+        [sys.executable, "-m", "bigcare.cli", "bench", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BIGCARE_LOG_LEVEL": "WARNING"},
+    )
     if child.returncode != 0:
-        console.print(f"[red]{kind} 실패[/red]\n{child.stderr[-2000:]}")
+        console.print(f"[red]{label} 실패[/red]\n{child.stderr[-3000:]}")
         raise typer.Exit(code=1)
     return dict(json.loads(child.stdout.strip().splitlines()[-1]))

@@ -6,8 +6,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -259,17 +257,5 @@ def bench_linkage(
 
 
 def _bench_child(method: str, data: Path, latency: bool) -> dict:
-    args = [sys.executable, "-m", "bigcare.cli", "bench", "linkage-one", method, str(data)]
-    if latency:
-        args.append("--latency")
-    child = subprocess.run(  # noqa: S603 (our own interpreter and module)
-        args,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "BIGCARE_LOG_LEVEL": "WARNING"},
-    )
-    if child.returncode != 0:
-        console.print(f"[red]{method} 실패[/red]\n{child.stderr[-3000:]}")
-        raise typer.Exit(code=1)
-    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+    args = ["linkage-one", method, str(data), *(["--latency"] if latency else [])]
+    return cli_intake.run_bench_child(method, *args)

@@ -303,18 +303,7 @@ def link_pending(
             decision = "auto" if len(members) > 1 else "new"
             top = max(top, p or 0.0)
             for record_id in node.record_ids:
-                link_rows.append(
-                    {
-                        "record_id": record_id,
-                        "node_id": node.node_id,
-                        "person_id": person_id,
-                        "decision": decision,
-                        "probability": p,
-                        "model_version": model.version,
-                        "linked_at": utcnow(),
-                        **node.keys,
-                    }
-                )
+                link_rows.append(_link_row(node, record_id, person_id, decision, p, model))
                 record_ids.append(record_id)
         report.records_linked += len(record_ids)
         session.add(
@@ -421,18 +410,10 @@ def rebuild(
             for record_id in node.record_ids:
                 if current.get(record_id) == person_id:
                     continue
-                changed.append(
-                    {
-                        "record_id": record_id,
-                        "node_id": node.node_id,
-                        "person_id": person_id,
-                        "decision": "auto" if len(members) > 1 else "new",
-                        "probability": best.get(node.node_id) if len(members) > 1 else None,
-                        "model_version": model.version,
-                        "linked_at": utcnow(),
-                        **node.keys,
-                    }
-                )
+                alone = len(members) == 1
+                p = None if alone else best.get(node.node_id)
+                decision = "new" if alone else "auto"
+                changed.append(_link_row(node, record_id, person_id, decision, p, model))
         touched.add(person_id)
         touched.update(current[r] for r in moved if r in current)
         session.add(
@@ -455,6 +436,27 @@ def rebuild(
     report.review_items = _add_reviews(session, scorer, model, clustering, nodes)
     refresh_golden(session, touched)
     return report
+
+
+def _link_row(
+    node: Node,
+    record_id: int,
+    person_id: int,
+    decision: str,
+    probability: float | None,
+    model: engine.Model,
+) -> dict[str, Any]:
+    """One record_link row: the record's person, the decision, and the node's match keys."""
+    return {
+        "record_id": record_id,
+        "node_id": node.node_id,
+        "person_id": person_id,
+        "decision": decision,
+        "probability": probability,
+        "model_version": model.version,
+        "linked_at": utcnow(),
+        **node.keys,
+    }
 
 
 def _person_counts(members: list[Node], current: dict[int, int]) -> dict[int, int]:
