@@ -15,6 +15,9 @@ from bigcare.auth import admin_routes as auth_admin_routes
 from bigcare.auth import routes as auth_routes
 from bigcare.auth.deps import ActorDep, Public
 from bigcare.cases import api as cases_api
+from bigcare.cases import case_routes as cases_case_routes
+from bigcare.cases import household_routes as cases_household_routes
+from bigcare.cases import record_routes as cases_record_routes
 from bigcare.cases import routes as cases_routes
 from bigcare.cases import service as cases_service
 from bigcare.config import STATIC_DIR, Settings, get_settings
@@ -120,6 +123,9 @@ def create_app(
         facilities_api,
         linkage_routes,
         cases_routes,
+        cases_household_routes,
+        cases_case_routes,
+        cases_record_routes,
         cases_api,
     ):
         app.include_router(module.router)

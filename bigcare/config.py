@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     link_lower: float = 0.50
     # Link each import's rows as soon as they are received (otherwise `bigcare link`).
     link_after_import: bool = True
+    # Case attachments: stored sealed under this folder (outside the web root), refused above
+    # this size.
+    attachments_dir: Path = Path("attachments")
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # Integrated case management deadlines, in days from intake (접수).
+    assessment_days: int = 10
+    plan_days: int = 30
     # SQL echo is for debugging on synthetic data only: statements carry parameters.
     sql_echo: bool = False
 

@@ -74,6 +74,12 @@ def _begin_sqlite(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's filter: the SQLite full-text tables (person_fts and its shadow tables) are
+    made by the migration itself and have no model."""
+    return not (type_ == "table" and name is not None and name.startswith("person_fts"))
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for SQLite (pragmas set on every connection) or PostgreSQL (psycopg 3)."""
     # Bound values (names, RRNs) stay out of error messages and logs unless echo is on for

@@ -6,7 +6,7 @@ from sqlmodel import SQLModel
 
 import bigcare.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bigcare.config import get_settings
-from bigcare.db import is_sqlite, make_engine
+from bigcare.db import include_name, is_sqlite, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -24,6 +24,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_name=include_name,
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel
 
 import bigcare.models  # noqa: F401  (every table on the metadata)
-from bigcare.db import alembic_config, make_engine
+from bigcare.db import alembic_config, include_name, make_engine
 from bigcare.privacy.crypto import Keyring
 from tests.conftest import ScratchDatabases, TestDatabase
 from tests.factories import make_person, make_user
@@ -17,7 +17,12 @@ from tests.factories import make_person, make_user
 def test_models_and_migrations_agree(database: TestDatabase) -> None:
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_name": include_name,
+            },
         )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == [], f"models differ from migrations on {database.kind}: {diff}"

@@ -5,10 +5,11 @@ the provenance of every golden field. Cases, outreach and reports build on the p
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from bigcare import db
+from bigcare.linkage import normalize
 
 
 class Person(SQLModel, table=True):
@@ -19,7 +20,23 @@ class Person(SQLModel, table=True):
 
     __tablename__ = "person"
     # Access-log rows and merge history name persons by id: never reuse a deleted one's.
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    # Search: trigram (GIN) indexes on PostgreSQL for partial and jamo-tolerant name and
+    # address search; on SQLite the migration adds an FTS5 trigram table (person_fts).
+    __table_args__ = (
+        Index(
+            "ix_person_name_jamo_trgm",
+            "name_jamo",
+            postgresql_using="gin",
+            postgresql_ops={"name_jamo": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_person_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=40)
@@ -32,11 +49,16 @@ class Person(SQLModel, table=True):
     rrn_index: str | None = Field(default=None, max_length=64, index=True)
     # Front half and sex digit are kept in clear (as in 800101-1******): the masked form
     # every list shows, and what matching uses when the full number is absent.
-    rrn_masked: str | None = Field(default=None, max_length=14)
-    birth_date: date | None = None
+    rrn_masked: str | None = Field(default=None, max_length=14, index=True)
+    birth_date: date | None = Field(default=None, index=True)
     sex: str | None = Field(default=None, max_length=1)
     phone: str | None = Field(default=None, max_length=20)
     dong_code: str = Field(foreign_key="dong.code", index=True, max_length=7)
+    # Search keys, kept in step with name and phone by the listener below: the name as
+    # conjoining jamo (typo-tolerant search), its 초성 ("ㄱㅊㅅ") and the phone's last 4 digits.
+    name_jamo: str | None = Field(default=None, max_length=160)
+    name_chosung: str | None = Field(default=None, max_length=40, index=True)
+    phone_last4: str | None = Field(default=None, max_length=4, index=True)
     address: str | None = Field(default=None, max_length=300)
     # active, or merged (retired into merged_into_id; its records moved there)
     status: str = Field(default="active", max_length=10, index=True)
@@ -47,6 +69,23 @@ class Person(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=db.utcnow, sa_type=DateTime(timezone=True), nullable=False
     )
+
+
+def search_keys(name: str | None, phone: str | None) -> dict[str, str | None]:
+    """The person's search columns for a name and phone (also used by bulk writers)."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return {
+        "name_jamo": normalize.jamo(name)[:160] if name else None,
+        "name_chosung": normalize.initials(name)[:40] if name else None,
+        "phone_last4": digits[-4:] if len(digits) >= 4 else None,
+    }
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _keep_search_keys(_mapper: object, _connection: object, person: Person) -> None:
+    for key, value in search_keys(person.name, person.phone).items():
+        setattr(person, key, value)
 
 
 class LinkModel(SQLModel, table=True):

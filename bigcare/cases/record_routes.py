@@ -1,0 +1,5 @@
+"""Case records: notes, attachments (download), consents and referrals."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["cases"])
