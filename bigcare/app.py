@@ -16,12 +16,15 @@ from bigcare.auth import routes as auth_routes
 from bigcare.auth.deps import ActorDep, Public
 from bigcare.cases import api as cases_api
 from bigcare.cases import case_routes as cases_case_routes
+from bigcare.cases import home as cases_home
 from bigcare.cases import household_routes as cases_household_routes
+from bigcare.cases import linking as cases_linking
 from bigcare.cases import record_routes as cases_record_routes
 from bigcare.cases import routes as cases_routes
 from bigcare.cases import service as cases_service
+from bigcare.cases import timeline_routes as cases_timeline_routes
 from bigcare.config import STATIC_DIR, Settings, get_settings
-from bigcare.db import SessionDep, make_engine
+from bigcare.db import KST, SessionDep, make_engine, utcnow
 from bigcare.districts import api as districts_api
 from bigcare.districts import routes as districts_routes
 from bigcare.facilities import api as facilities_api
@@ -76,7 +79,7 @@ def create_app(
     if settings.link_after_import:
         thresholds = linkage_service.Thresholds(settings.link_upper, settings.link_lower)
         app.state.after_import = functools.partial(
-            linkage_service.link_after_import, thresholds=thresholds
+            cases_linking.link_after_import, thresholds=thresholds
         )
 
     # A file beyond the intake limit is refused before its body is read (the intake checks
@@ -123,6 +126,7 @@ def create_app(
         facilities_api,
         linkage_routes,
         cases_routes,
+        cases_timeline_routes,
         cases_household_routes,
         cases_case_routes,
         cases_record_routes,
@@ -139,7 +143,14 @@ def _add_home(app: FastAPI) -> None:
         request: Request, session: SessionDep, actor: ActorDep("account.self")
     ) -> HTMLResponse:
         summary = cases_service.get_home_summary(session, actor=actor)
-        return templates.TemplateResponse(request, "home.html", {"summary": summary})
+        # Staff who work on cases see their cases, deadlines and today's checks first.
+        cases = None
+        if actor.can("case.read"):
+            today = utcnow().astimezone(KST).date()
+            cases = cases_home.caseworker_home(session, actor=actor, today=today)
+        return templates.TemplateResponse(
+            request, "home.html", {"summary": summary, "cases": cases}
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(session: SessionDep, _: Public) -> JSONResponse:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bigcare import cli_admin, cli_intake
 from bigcare.auth import audit
+from bigcare.cases import linking as cases_linking
 from bigcare.config import get_settings
 from bigcare.db import make_engine
 from bigcare.linkage import baselines, bench, service
@@ -60,6 +61,8 @@ def run_link(
                         None if quiet else status.update(f"동일인 연계: {stage}")
                     ),
                 )
+            status.update("가구 구성: 연계가 바뀐 대상자의 가구")
+            cases_linking.after_link(session, report)
             audit.record(
                 session,
                 actor=None,

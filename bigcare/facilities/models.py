@@ -113,6 +113,8 @@ class SourceRecord(SQLModel, table=True):
         UniqueConstraint("batch_id", "row_number"),
         Index("ix_source_record_batch_id_status", "batch_id", "status"),
         Index("ix_source_record_facility_code_client_id", "facility_code", "client_id"),
+        # Households are formed from a facility's own household numbers.
+        Index("ix_source_record_facility_code_household_key", "facility_code", "household_key"),
         {"sqlite_autoincrement": True},
     )
 

@@ -107,7 +107,12 @@ class RecordLink(SQLModel, table=True):
     record's match keys (so incremental linking loads the index with one query)."""
 
     __tablename__ = "record_link"
-    __table_args__ = (Index("ix_record_link_node", "node_id"),)
+    # road_building / lot: households are formed from records at the same building.
+    __table_args__ = (
+        Index("ix_record_link_node", "node_id"),
+        Index("ix_record_link_road_building", "road_building"),
+        Index("ix_record_link_lot", "lot"),
+    )
 
     record_id: int = Field(primary_key=True, foreign_key="source_record.id")
     # Rows of one facility client with identical keys are one node (a service per row).

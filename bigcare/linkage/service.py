@@ -79,6 +79,8 @@ class LinkReport:
     model_version: str = ""
     trained: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    # Persons whose records changed: households and cases are brought up to date for these.
+    persons: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -321,6 +323,7 @@ def link_pending(
     bulk_insert(session, RecordLink.__table__, link_rows)  # type: ignore[attr-defined]
     report.review_items = _add_reviews(session, scorer, model, clustering, nodes)
     refresh_golden(session, touched, facility_type=facility_type)
+    report.persons = touched
     report.timings["write"] = time.perf_counter() - t
     return report
 
@@ -435,6 +438,7 @@ def rebuild(
     _retire_empty(session, touched, actor_label)
     report.review_items = _add_reviews(session, scorer, model, clustering, nodes)
     refresh_golden(session, touched)
+    report.persons = touched
     return report
 
 
