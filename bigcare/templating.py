@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from bigcare.config import TEMPLATES_DIR
 from bigcare.db import KST
@@ -40,3 +42,28 @@ def _kst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 templates.env.filters["number"] = _number
 templates.env.filters["kst"] = _kst
+
+
+# Case notes: CommonMark with raw HTML escaped, links only to the web or mail (markdown-it's
+# own check already drops javascript: and vbscript:), no images (they would fetch from
+# outside), and links that pass no referrer or ranking to where they go.
+_notes_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable("image")
+_notes_markdown.validateLink = lambda url: url.lower().startswith(  # type: ignore[method-assign]
+    ("http://", "https://", "mailto:")
+)
+
+
+def _link_open(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+    return str(renderer.renderToken(tokens, idx, options, env))
+
+
+_notes_markdown.add_render_rule("link_open", _link_open)
+
+
+def _markdown(text: str | None) -> Markup:
+    """A case note's Markdown as safe HTML (raw HTML in the note shows as text)."""
+    return Markup(_notes_markdown.render(text or ""))  # noqa: S704 (rendered with html off)
+
+
+templates.env.filters["markdown"] = _markdown
