@@ -82,17 +82,20 @@ def create_app(
             cases_linking.link_after_import, thresholds=thresholds
         )
 
-    # A file beyond the intake limit is refused before its body is read (the intake checks
-    # the size again for bodies that do not state their length).
-    body_limit = settings.import_max_bytes + 1024 * 1024
+    # A file beyond its limit (an import's, or a case attachment's) is refused before its body
+    # is read; the services check the size again for bodies that do not state their length.
+    def file_limit(path: str) -> int:
+        attachment = path.startswith("/cases/") and path.endswith("/attachments")
+        return settings.attachment_max_bytes if attachment else settings.import_max_bytes
 
     @app.middleware("http")
     async def refuse_oversized_bodies(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > body_limit:
-            message = f"파일이 너무 큽니다: 최대 {settings.import_max_bytes // (1024 * 1024)}MB"
+        limit = file_limit(request.url.path)
+        if length.isdigit() and int(length) > limit + 1024 * 1024:
+            message = f"파일이 너무 큽니다: 최대 {limit // (1024 * 1024)}MB"
             if request.url.path.startswith("/api/"):
                 return JSONResponse({"error": "too_large", "detail": message}, status_code=413)
             return PlainTextResponse(message, status_code=413)
