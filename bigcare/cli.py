@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bigcare import cli_admin, cli_intake, cli_link
 from bigcare.cases import demo as cases_demo
 from bigcare.config import SEED_DIR, Settings, get_settings
-from bigcare.db import alembic_config, make_engine
+from bigcare.db import KST, alembic_config, make_engine, utcnow
 from bigcare.districts import service as districts_service
 from bigcare.errors import BigCareError
 from bigcare.facilities import service as facilities_service
@@ -169,6 +169,7 @@ def demo(
         linked = cli_link.run_link(settings.database_url)
         doubtful = _send_doubtful(settings.database_url, keyring, result.api_facility or "")
         later = cli_link.run_link(settings.database_url)
+        cases = _seed_cases(settings.database_url)
     except (BigCareError, DataKeyError) as exc:
         raise _fail(exc) from exc
     if created:
@@ -177,6 +178,11 @@ def demo(
         )
     _print_demo(result, port)
     _print_linkage(linked, later, doubtful, port)
+    console.print(
+        f"사례관리: 개포1동 사례관리자(cw.gaepo1)의 사례 {cases}건을 단계별로 만들었습니다 "
+        f"(기한이 지난 사례와 오늘 점검할 사례 포함): http://127.0.0.1:{port}/cases",
+        highlight=False,
+    )
     console.print(f"준비 완료 ({time.perf_counter() - started:.1f}초).")
     if serve:
         _serve(settings, keyring)
@@ -231,6 +237,17 @@ def _print_demo(result: cases_demo.DemoResult, port: int) -> None:
             f"http://127.0.0.1:{port}/api/v1/facilities/{result.api_facility}",
             soft_wrap=True,
         )
+
+
+def _seed_cases(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            opened = cases_demo.seed_demo_cases(session, today=utcnow().astimezone(KST).date())
+            session.commit()
+    finally:
+        engine.dispose()
+    return opened
 
 
 def _send_doubtful(url: str, keyring: Keyring, facility: str) -> int:

@@ -5,6 +5,7 @@ the review queue. Every name and number here is generated."""
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -13,11 +14,12 @@ from bigcare.auth import service as auth_service
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.permissions import Role, requires_second_factor
+from bigcare.cases import records, workflow
 from bigcare.districts.models import Dong
 from bigcare.facilities import batches, intake
 from bigcare.facilities import service as facilities_service
-from bigcare.facilities.models import SourceRecord
-from bigcare.linkage.models import RecordLink
+from bigcare.facilities.models import Facility, SourceRecord
+from bigcare.linkage.models import Person, RecordLink
 from bigcare.privacy.crypto import Keyring
 
 DEMO_GU = "11230"  # 강남구
@@ -255,3 +257,225 @@ def _slip(name: str) -> str:
             target = chr(0x1161 + "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ".index(new))
             return name[:-1] + unicodedata.normalize("NFC", decomposed.replace(jung, target))
     return name
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+# (stage reached, days ago the case was found) for the demo caseworker's cases: every stage
+# of the workflow, two deadlines passed and a check due today, so the home page has content.
+DEMO_CASES: tuple[tuple[str, int], ...] = (
+    ("identified", 2),
+    ("identified", 5),
+    ("consulting", 6),
+    ("intake", 8),
+    ("intake", 16),  # assessment due 10 days after intake: overdue
+    ("assessment", 40),  # plan due 30 days after intake: overdue
+    ("conference", 20),
+    ("classified", 22),
+    ("planned", 30),
+    ("monitoring", 60),  # next check today
+    ("monitoring", 90),  # next check passed
+    ("closed", 120),
+)
+ORDER = (
+    "identified",
+    "consulting",
+    "intake",
+    "assessment",
+    "conference",
+    "classified",
+    "planned",
+    "monitoring",
+    "closed",
+)
+
+
+def seed_demo_cases(session: Session, *, today: date) -> int:
+    """Open the demo caseworker's cases on the oldest residents of the demo dong and walk each
+    through the workflow to its stage, with notes, a consent and a referral. Returns how
+    many cases were opened."""
+    user = auth_service.find_user(session, "cw.gaepo1")
+    if user is None:
+        return 0
+    actor = auth_service.actor_for(user)
+    persons = session.exec(
+        select(Person)
+        .where(Person.dong_code == DEMO_DONG, Person.status == "active")
+        .where(col(Person.birth_date).is_not(None))
+        .order_by(col(Person.birth_date), col(Person.id))
+        .limit(len(DEMO_CASES))
+    ).all()
+    provider = session.exec(
+        select(Facility).where(Facility.dong_code == DEMO_DONG).order_by(col(Facility.code))
+    ).first()
+    due_today = True
+    for (stage, ago), person in zip(DEMO_CASES, persons, strict=False):
+        if stage == "monitoring":
+            # The first monitored case is due for its check today, the next one is late.
+            when, due_today = (today if due_today else None), False
+        else:
+            when = None
+        _walk(
+            session,
+            actor,
+            person.id or 0,
+            ORDER.index(stage),
+            today - timedelta(days=ago),
+            today,
+            provider,
+            when,
+        )
+    return min(len(DEMO_CASES), len(persons))
+
+
+def _walk(
+    session: Session,
+    actor: auth_service.Actor,
+    person_id: int,
+    reach: int,
+    found: date,
+    today: date,
+    provider: Facility | None,
+    next_check: date | None,
+) -> None:
+    day = found
+
+    def step() -> date:
+        # Each stage a few days after the last, never after today.
+        nonlocal day
+        day = min(day + timedelta(days=3), today)
+        return day
+
+    case = workflow.open_case(
+        session,
+        actor=actor,
+        person_id=person_id,
+        referral_source=workflow.REFERRAL_SOURCES[person_id % len(workflow.REFERRAL_SOURCES)],
+        detail="이웃 주민이 최근 외출이 없다고 알려 옴",
+        identified_on=found,
+        today=today,
+    )
+    case_id = case.id or 0
+    records.add_note(
+        session, actor=actor, case_id=case_id, body="**첫 연락**: 전화로 방문 약속을 잡았습니다."
+    )
+    if reach >= 1:
+        workflow.record_consultation(
+            session,
+            actor=actor,
+            case_id=case_id,
+            consulted_on=step(),
+            content="혼자 지내며 병원 이용이 어렵다고 함",
+            outcome="proceed",
+            today=today,
+        )
+    if reach >= 2:
+        # Intake is dated from the found day so the two overdue demo cases are overdue.
+        intake_on = min(found + timedelta(days=4), today)
+        day = intake_on
+        workflow.record_intake(
+            session,
+            actor=actor,
+            case_id=case_id,
+            intake_on=intake_on,
+            assessment_days=10,
+            plan_days=30,
+            today=today,
+        )
+    if reach >= 3:
+        scores = {d: (person_id + i) % 4 for i, d in enumerate(workflow.DOMAINS)}
+        workflow.record_assessment(
+            session,
+            actor=actor,
+            case_id=case_id,
+            assessed_on=step(),
+            scores=scores,
+            crisis_level=("high", "medium", "low")[person_id % 3],
+            summary="건강과 일상생활 지원이 필요함. 가족과 연락이 드묾.",
+            today=today,
+        )
+    if reach >= 4:
+        workflow.record_conference(
+            session,
+            actor=actor,
+            case_id=case_id,
+            held_on=step(),
+            kind="internal",
+            participants="김사례 (사례관리자)\n박복지 (복지플래너)\n방문간호사",
+            decision="방문 간호와 밑반찬 지원을 연계하고 월 1회 점검",
+            today=today,
+        )
+    if reach >= 5:
+        workflow.classify(
+            session,
+            actor=actor,
+            case_id=case_id,
+            category=("intensive", "general", "simple")[person_id % 3],
+            classified_on=step(),
+            today=today,
+        )
+    if reach >= 6:
+        start = step()
+        service = workflow.ServiceInput(
+            service="밑반찬 지원",
+            provider=provider.code if provider else "",
+            frequency="주 1회",
+            starts_on=start,
+            ends_on=start + timedelta(days=180),
+        )
+        workflow.record_plan(
+            session,
+            actor=actor,
+            case_id=case_id,
+            planned_on=start,
+            goals="규칙적인 식사와 건강 관리",
+            starts_on=start,
+            ends_on=start + timedelta(days=180),
+            services=[service],
+            today=today,
+        )
+        if provider is not None:
+            records.record_consent(
+                session,
+                actor=actor,
+                case_id=case_id,
+                today=today,
+                purpose="referral",
+                facility_code=None,
+                given_by="self",
+                given_by_name=None,
+                method="written",
+                given_on=start,
+            )
+            records.refer(
+                session,
+                actor=actor,
+                case_id=case_id,
+                today=today,
+                facility_code=provider.code,
+                service="밑반찬 지원",
+                reason="혼자 식사를 챙기기 어려움",
+            )
+    if reach >= 7:
+        checked = step()
+        due = next_check or checked + timedelta(days=14)
+        workflow.record_monitoring(
+            session,
+            actor=actor,
+            case_id=case_id,
+            checked_on=checked,
+            method="visit",
+            content="밑반찬이 잘 전달되고 있음. 거동은 여전히 불편함.",
+            next_on=due,
+            today=today,
+        )
+    if reach >= 8:
+        workflow.close_case(
+            session,
+            actor=actor,
+            case_id=case_id,
+            closed_on=step(),
+            reason="목표달성",
+            note="",
+            today=today,
+        )
