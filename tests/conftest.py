@@ -153,8 +153,9 @@ def keyring() -> Keyring:
 
 
 @pytest.fixture
-def app_settings(database: TestDatabase) -> Settings:
-    return Settings(database_url=database.url, demo=True)
+def app_settings(database: TestDatabase, tmp_path: Path) -> Settings:
+    # Case attachments land in the test's own folder, never in the working tree.
+    return Settings(database_url=database.url, demo=True, attachments_dir=tmp_path / "attachments")
 
 
 @pytest.fixture

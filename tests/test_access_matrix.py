@@ -5,10 +5,13 @@ table and from where each row lives, independently of how the routes check it.
 
 A route with no declared permission, or one this file does not know how to call, fails."""
 
+import io
 import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +25,9 @@ from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.deps import permission_of
 from bigcare.auth.permissions import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS, Role, ScopeKind
 from bigcare.auth.service import actor_for, operator_actor
+from bigcare.cases import records
+from bigcare.cases.models import Case, Consent, Household, HouseholdMember, Referral
+from bigcare.config import Settings
 from bigcare.facilities import intake
 from bigcare.facilities.models import SourceRecord
 from bigcare.linkage.models import ReviewItem
@@ -57,9 +63,14 @@ class World:
     batches: dict[str, int] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
     reviews: dict[str, int] = field(default_factory=dict)
+    households: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, int] = field(default_factory=dict)
+    attachments: dict[str, int] = field(default_factory=dict)
+    consents: dict[str, int] = field(default_factory=dict)
+    referrals: dict[str, int] = field(default_factory=dict)
 
 
-def _build_world(session: Session, keyring: Keyring) -> World:
+def _build_world(session: Session, keyring: Keyring, attachments_dir: Path) -> World:
     world = World()
     admin = make_user(session, role=Role.ADMIN)
     operator = operator_actor("matrix", permissions=auth_tokens.TOKEN_PERMISSIONS)
@@ -126,6 +137,7 @@ def _build_world(session: Session, keyring: Keyring) -> World:
         intake.save_mapping(
             session, actor=operator, facility_code=facility.code, columns=MAPPING_COLUMNS
         )
+        _add_case(session, world, keyring, variant, facility.code, attachments_dir)
     scopes = {
         ScopeKind.DONG: OWN_DONG,
         ScopeKind.GU: OWN_GU,
@@ -142,6 +154,79 @@ def _build_world(session: Session, keyring: Keyring) -> World:
         name="matrix facility system",
     )
     return world
+
+
+def _add_case(
+    session: Session,
+    world: World,
+    keyring: Keyring,
+    variant: str,
+    facility_code: str,
+    attachments_dir: Path,
+) -> None:
+    """The variant's person in a two-person household (not its head), with an open case in
+    monitoring, a consent, a referral, a note and an attachment."""
+    dong, _ = PLACES[variant]
+    person_id = world.persons[variant]
+    head = make_person(session, keyring=keyring, dong_code=dong, name=f"가구주{variant[:3]}")
+    household = Household(dong_code=dong, head_person_id=head.id)
+    session.add(household)
+    session.flush()
+    session.add(
+        HouseholdMember(person_id=head.id or 0, household_id=household.id or 0, relation="본인")
+    )
+    session.add(
+        HouseholdMember(person_id=person_id, household_id=household.id or 0, relation="자녀")
+    )
+    day = date(2026, 11, 2)
+    case = Case(
+        person_id=person_id,
+        household_id=household.id,
+        dong_code=dong,
+        stage="monitoring",
+        referral_source="자체발굴",
+        identified_on=day,
+        intake_on=day,
+        assessed_on=day,
+        planned_on=day,
+    )
+    session.add(case)
+    session.flush()
+    consent = Consent(
+        person_id=person_id,
+        case_id=case.id,
+        purpose="referral",
+        given_by="self",
+        method="written",
+        given_on=day,
+        recorded_by_label="matrix",
+    )
+    session.add(consent)
+    session.flush()
+    referral = Referral(
+        case_id=case.id or 0,
+        facility_code=facility_code,
+        service="밑반찬",
+        consent_id=consent.id or 0,
+        actor_label="matrix",
+    )
+    session.add(referral)
+    session.flush()
+    operator = operator_actor("matrix", permissions=frozenset({"case.read", "case.edit"}))
+    attachment = records.add_attachment(
+        session,
+        actor=operator,
+        keyring=keyring,
+        store=records.AttachmentStore(folder=attachments_dir, max_bytes=1024 * 1024),
+        case_id=case.id or 0,
+        filename="확인서.pdf",
+        stream=io.BytesIO(b"%PDF-1.4\n%matrix\n%%EOF\n"),
+    )
+    world.households[variant] = household.id or 0
+    world.cases[variant] = case.id or 0
+    world.consents[variant] = consent.id or 0
+    world.referrals[variant] = referral.id or 0
+    world.attachments[variant] = attachment.id or 0
 
 
 # --- how to call each route ----------------------------------------------------------------
@@ -205,6 +290,40 @@ POSTS: dict[str, tuple[Form, int]] = {
         lambda w: {"records": [{"성명": "김연계", "생년월일": "1950-03-02"}]},
         200,
     ),
+    # Households: each form is refused the same way every time (the person is not the head).
+    "/households/{household_id}/members/{person_id}/relation": (
+        lambda w: {"relation": "본인"},
+        422,
+    ),
+    "/households/{household_id}/head": (lambda w: {"person_id": "", "old_head_relation": ""}, 422),
+    "/households/{household_id}/members/{person_id}/move": (
+        lambda w: {"to_household_id": "x", "relation": "자녀"},
+        422,
+    ),
+    # The case workflow: the world's case is in monitoring, with an open case per person.
+    "/persons/{person_id}/cases": (
+        lambda w: {"referral_source": "자체발굴", "identified_on": "2026-11-01"},
+        409,
+    ),
+    "/cases/{case_id}/consultation": (lambda w: {"outcome": "proceed"}, 409),
+    "/cases/{case_id}/intake": (lambda w: {"intake_on": "2026-11-03"}, 409),
+    "/cases/{case_id}/assessment": (lambda w: {"crisis_level": "high"}, 409),
+    "/cases/{case_id}/conference": (lambda w: {"kind": "internal"}, 409),
+    "/cases/{case_id}/classification": (lambda w: {"category": "general"}, 409),
+    "/cases/{case_id}/plan": (lambda w: {"goals": ""}, 409),
+    "/cases/{case_id}/monitoring": (lambda w: {"method": "visit", "checked_on": ""}, 422),
+    "/cases/{case_id}/reassess": (lambda w: {"note": ""}, 422),
+    "/cases/{case_id}/close": (lambda w: {"reason": "", "closed_on": ""}, 422),
+    # Case records: a note is added each time; the others are refused the same way each time.
+    "/cases/{case_id}/notes": (lambda w: {"body": "매트릭스 기록"}, 303),
+    "/cases/{case_id}/attachments": (_no_form, 422),
+    "/cases/{case_id}/consents": (lambda w: {"purpose": "referral", "given_on": ""}, 422),
+    "/cases/{case_id}/consents/{consent_id}/withdraw": (lambda w: {"withdrawn_on": ""}, 422),
+    "/cases/{case_id}/referrals": (
+        lambda w: {"referral_facility": "", "service": "", "reason": ""},
+        422,
+    ),
+    "/cases/{case_id}/referrals/{referral_id}/status": (lambda w: {"status": "sent"}, 422),
 }
 # POST routes whose body is JSON or carries a file, not a plain form.
 JSON_POSTS = {"/api/v1/facilities/{code}/records"}
@@ -223,10 +342,27 @@ PARAMS: dict[str, Callable[[World, str], object]] = {
     "row_number": lambda w, v: 2,
     "record_id": lambda w, v: w.records[v],
     "item_id": lambda w, v: w.reviews[v],
+    "household_id": lambda w, v: w.households[v],
+    "case_id": lambda w, v: w.cases[v],
+    "attachment_id": lambda w, v: w.attachments[v],
+    "consent_id": lambda w, v: w.consents[v],
+    "referral_id": lambda w, v: w.referrals[v],
 }
 # Parameters that name a row someone owns; dong and gu codes name reference data, which
 # every staff account reads whatever its scope.
-SCOPED_PARAMS = {"person_id", "code", "token_id", "batch_id", "record_id", "item_id"}
+SCOPED_PARAMS = {
+    "person_id",
+    "code",
+    "token_id",
+    "batch_id",
+    "record_id",
+    "item_id",
+    "household_id",
+    "case_id",
+    "attachment_id",
+    "consent_id",
+    "referral_id",
+}
 
 
 def _permission(route: RouteContext) -> list[str]:
@@ -334,9 +470,13 @@ def test_every_route_declares_exactly_one_known_permission(client: TestClient) -
 
 
 def test_access_matrix_every_route_role_and_scope(
-    client: TestClient, session: Session, keyring: Keyring, capsys: pytest.CaptureFixture[str]
+    client: TestClient,
+    session: Session,
+    keyring: Keyring,
+    app_settings: Settings,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    world = _build_world(session, keyring)
+    world = _build_world(session, keyring, app_settings.attachments_dir)
     clients: dict[str, tuple[TestClient, dict[str, str]]] = {}
     for caller in CALLERS:
         browser = TestClient(client.app)
@@ -395,9 +535,9 @@ LISTS = {
 
 
 def test_list_pages_show_no_row_outside_the_scope(
-    client: TestClient, session: Session, keyring: Keyring
+    client: TestClient, session: Session, keyring: Keyring, app_settings: Settings
 ) -> None:
-    world = _build_world(session, keyring)
+    world = _build_world(session, keyring, app_settings.attachments_dir)
     wrong = []
     for role in Role:
         browser = TestClient(client.app)
@@ -431,11 +571,11 @@ def _fingerprint(session: Session) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_get_requests_change_nothing(
-    client: TestClient, session: Session, keyring: Keyring
+    client: TestClient, session: Session, keyring: Keyring, app_settings: Settings
 ) -> None:
     """No state change on GET: every GET route, asked by someone allowed to, leaves every
     table as it was (apart from the access-log row a read adds)."""
-    world = _build_world(session, keyring)
+    world = _build_world(session, keyring, app_settings.attachments_dir)
     browsers = {}
     for role in Role:
         browsers[role] = TestClient(client.app)

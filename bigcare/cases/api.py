@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from bigcare.auth.deps import ActorDep
-from bigcare.cases import service
+from bigcare.cases import search, service
 from bigcare.cases.schemas import PersonPage, PersonRead
 from bigcare.db import SessionDep
 
@@ -32,10 +32,13 @@ def _read(row: service.PersonRow) -> PersonRead:
 def list_persons(
     session: SessionDep,
     actor: ActorDep("person.read"),
-    name: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    by: Annotated[str, Query(max_length=10)] = "auto",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> PersonPage:
-    rows, total = service.list_persons(session, actor=actor, name=name, page=page)
+    # q: a name, 초성, birth date, phone's last 4, RRN front or address part; by: search.CRITERIA
+    query = search.parse_query(q, by=by)
+    rows, total = service.list_persons(session, actor=actor, query=query, page=page)
     items = [_read(row) for row in rows]
     return PersonPage(total=total, page=page, per_page=service.PER_PAGE, items=items)
 

@@ -5,7 +5,7 @@ and attachments. The person (golden record) lives in linkage; everything here ha
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text
+from sqlalchemy import JSON, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from bigcare import db
@@ -58,6 +58,14 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_welfare_case_caseworker_id_stage", "caseworker_id", "stage"),
         Index("ix_welfare_case_dong_code_stage", "dong_code", "stage"),
+        # One open case per person, held by the database too (two clerks opening at once).
+        Index(
+            "uq_welfare_case_open_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("stage <> 'closed'"),
+            postgresql_where=text("stage <> 'closed'"),
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from bigcare.auth.deps import ActorDep, KeyringDep
-from bigcare.cases import service
+from bigcare.cases import profile, search, service
 from bigcare.db import SessionDep
 from bigcare.errors import InvalidInput
 from bigcare.templating import templates
@@ -19,14 +19,24 @@ def persons(
     request: Request,
     session: SessionDep,
     actor: ActorDep("person.read"),
-    q: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    by: Annotated[str, Query(max_length=10)] = "auto",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    rows, total = service.list_persons(session, actor=actor, name=q, page=page)
+    by = by if by in search.CRITERIA else "auto"
+    context = {"q": q or "", "by": by, "criteria": search.CRITERIA, "page": page}
+    context["per_page"] = service.PER_PAGE
+    try:
+        query = search.parse_query(q, by=by)
+    except InvalidInput as exc:
+        # The box keeps what was typed; the message says what was expected.
+        error = {**context, "rows": [], "total": 0, "query": None, "error": exc.errors[0].message}
+        return templates.TemplateResponse(request, "persons/list.html", error, status_code=422)
+    rows, total = service.list_persons(session, actor=actor, query=query, page=page)
     return templates.TemplateResponse(
         request,
         "persons/list.html",
-        {"rows": rows, "total": total, "page": page, "q": q or "", "per_page": service.PER_PAGE},
+        {**context, "rows": rows, "total": total, "query": query},
     )
 
 
@@ -35,16 +45,23 @@ def person(
     person_id: int,
     request: Request,
     session: SessionDep,
+    keyring: KeyringDep,
     actor: ActorDep("person.read"),
     merged: Annotated[int | None, Query(ge=1)] = None,
     split_from: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
     # merged / split_from: the other person of a merge or split just made (for the notice).
-    detail = service.get_person_detail(session, actor=actor, person_id=person_id)
+    page = profile.get_person_page(session, actor=actor, keyring=keyring, person_id=person_id)
     return templates.TemplateResponse(
         request,
         "persons/detail.html",
-        {"detail": detail, "row": detail.row, "merged": merged, "split_from": split_from},
+        {
+            "page": page,
+            "detail": page.detail,
+            "row": page.detail.row,
+            "merged": merged,
+            "split_from": split_from,
+        },
     )
 
 
@@ -63,21 +80,23 @@ def reveal_rrn(
             session, actor=actor, keyring=keyring, person_id=person_id, reason=reason
         )
     except InvalidInput as exc:
-        detail = service.get_person_detail(session, actor=actor, person_id=person_id)
+        page = profile.get_person_page(session, actor=actor, keyring=keyring, person_id=person_id)
         return templates.TemplateResponse(
             request,
             "persons/detail.html",
             {
-                "detail": detail,
-                "row": detail.row,
+                "page": page,
+                "detail": page.detail,
+                "row": page.detail.row,
                 "reveal_error": exc.errors[0].message,
                 "reason": reason,
             },
             status_code=422,
         )
     detail = service.person_detail(session, row)
+    page = profile.person_page(session, actor=actor, keyring=keyring, detail=detail)
     return templates.TemplateResponse(
         request,
         "persons/detail.html",
-        {"detail": detail, "row": row, "revealed": number, "reason": reason},
+        {"page": page, "detail": detail, "row": row, "revealed": number, "reason": reason},
     )

@@ -11,7 +11,9 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from bigcare.auth import audit
+from bigcare.auth.permissions import ScopeKind
 from bigcare.auth.service import Actor
+from bigcare.cases import search
 from bigcare.db import KST, utcnow
 from bigcare.districts import service as districts_service
 from bigcare.districts.models import Dong, Gu
@@ -125,24 +127,32 @@ def _scoped(actor: Actor) -> Select[tuple[Person, Dong, Gu]]:
 
 
 def list_persons(
-    session: Session, *, actor: Actor, name: str | None = None, page: int = 1
+    session: Session, *, actor: Actor, query: search.PersonQuery | None = None, page: int = 1
 ) -> tuple[list[PersonRow], int]:
-    """One page of the persons in the actor's scope (optionally by name), and the total.
-    The listing itself is access-logged (how many were shown), not each name."""
+    """One page of the active persons in the actor's scope matching `query` (all when None),
+    best match first, and the total. The listing is access-logged with how many were shown
+    and the kind of search, never the typed text (a name or a number)."""
     # A person merged into another is kept (old links resolve) but is no longer listed.
-    query = _scoped(actor).where(Person.status == "active")
-    if name and name.strip():
-        query = query.where(col(Person.name).contains(_clean_name(name)))
-    total = int(session.exec(select(func.count()).select_from(query.subquery())).one())
-    rows = session.exec(
-        query.order_by(Person.name, Person.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
-    ).all()
-    shown = [PersonRow(p, d, g) for p, d, g in rows]
+    scope = actor.dong_clause(col(Person.dong_code))
+    listed = _scoped(actor).where(Person.status == "active")
+    order = [col(Person.name), col(Person.id)]
+    if query is not None:
+        narrow = actor.scope_kind is ScopeKind.DONG
+        found = search.match(session, query, scope=scope, narrow=narrow)
+        listed = listed.where(found.where)
+        if found.rank is not None:
+            order.insert(0, found.rank)
+    # The total rides along with the page (one pass over the matches, not two).
+    counted = listed.add_columns(func.count().over()).order_by(*order)
+    page_rows = session.exec(counted.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    if page_rows:
+        total = int(page_rows[0][3])
+    else:
+        total = int(session.exec(select(func.count()).select_from(listed.subquery())).one())
+    shown = [PersonRow(p, d, g) for p, d, g, _ in page_rows]
+    kind = f", {query.label} 검색" if query else ""
     audit.record(
-        session,
-        actor=actor,
-        action="person.list",
-        target=f"{len(shown)}명 표시 ({page}쪽{', 이름 검색' if name else ''})",
+        session, actor=actor, action="person.list", target=f"{len(shown)}명 표시 ({page}쪽{kind})"
     )
     return shown, total
 

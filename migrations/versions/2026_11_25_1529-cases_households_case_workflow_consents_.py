@@ -439,6 +439,14 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_person_phone_last4"), ["phone_last4"], unique=False)
         batch_op.create_index(batch_op.f("ix_person_rrn_masked"), ["rrn_masked"], unique=False)
+    op.create_index(
+        "uq_welfare_case_open_person",
+        "welfare_case",
+        ["person_id"],
+        unique=True,
+        sqlite_where=sa.text("stage <> 'closed'"),
+        postgresql_where=sa.text("stage <> 'closed'"),
+    )
     op.create_index("ix_record_link_road_building", "record_link", ["road_building"])
     op.create_index("ix_record_link_lot", "record_link", ["lot"])
     op.create_index(
@@ -454,6 +462,7 @@ def downgrade() -> None:
     op.drop_index("ix_source_record_facility_code_household_key", table_name="source_record")
     op.drop_index("ix_record_link_lot", table_name="record_link")
     op.drop_index("ix_record_link_road_building", table_name="record_link")
+    op.drop_index("uq_welfare_case_open_person", table_name="welfare_case")
     if op.get_bind().dialect.name == "sqlite":
         for name in FTS_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")

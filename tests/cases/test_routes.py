@@ -1,17 +1,22 @@
 """Person pages: masked identifiers, the full RRN only on a reasoned click, every read logged,
 and nothing at all about a person outside one's scope."""
 
+import random
 import re
+from datetime import date
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role
+from bigcare.privacy import rrn as rrns
 from bigcare.privacy.crypto import Keyring
+from tests.cases.test_timeline import add_household, make_world, open_case
 from tests.factories import make_person, make_user, sign_in
 
 RRN = "480302-2345675"
+_rng = random.Random(3)
 
 
 def _log(session: Session, person_id: int | None) -> list[AccessLog]:
@@ -120,3 +125,65 @@ def test_an_rrn_typed_into_the_reason_is_masked_in_the_access_log(
     [reveal] = [r for r in _log(session, person.id) if r.action == "person.rrn.reveal"]
     assert RRN not in (reveal.reason or "") and "2345-6789" not in (reveal.reason or "")
     assert (reveal.reason or "").startswith("본인 확인")
+
+
+# --- the person page: flags, household, cases, timeline ----------------------------------
+
+
+def test_person_page_shows_household_members_open_case_and_timeline(
+    staff_client: TestClient, session: Session, keyring: Keyring, caseworker: User
+) -> None:
+    world = make_world(session, keyring)
+    household = add_household(session, world.person_id, world.other_id)
+    case = open_case(session, world.person_id)
+    case.caseworker_id = caseworker.id
+    session.add(case)
+    session.flush()
+
+    html = staff_client.get(f"/persons/{world.person_id}").text
+
+    assert f'href="/households/{household.id}"' in html
+    assert f'<a href="/persons/{world.other_id}">박철수</a>' in html and "배우자" in html
+    assert f'href="/cases/{case.id}"' in html and "초기상담" in html and "시험 사용자" in html
+    assert "사례관리 중" in html  # the flag
+    assert "사례 열기" not in html
+    # The latest entries, newest first, with their sources.
+    assert html.index("방문목욕") < html.index("첫 상담") < html.index("식품 지원")
+    assert world.food.name in html and "사례관리: 담당자" in html
+    assert f'href="/persons/{world.person_id}/timeline"' in html
+    # One read of the person, one of the member whose name and masked RRN it showed.
+    assert [(r.action, r.outcome) for r in _log(session, world.person_id)] == [
+        ("person.read", "ok")
+    ]
+    assert [(r.action, r.target) for r in _log(session, world.other_id)] == [
+        ("person.read", f"person:{world.person_id} 가구원")
+    ]
+
+
+def test_person_page_offers_to_open_a_case_only_to_case_editors(
+    staff_client: TestClient, client: TestClient, session: Session, keyring: Keyring
+) -> None:
+    person = make_person(session, keyring=keyring)
+    html = staff_client.get(f"/persons/{person.id}").text
+    assert f'href="/persons/{person.id}/cases/new"' in html and "사례 열기" in html
+    assert "아직 가구로 묶이지 않았습니다" in html
+
+    nurse = make_user(session, role=Role.VISITING_NURSE)
+    sign_in(client, session, nurse)
+    assert "사례 열기" not in client.get(f"/persons/{person.id}").text
+
+
+def test_person_page_hides_household_members_outside_the_scope(
+    staff_client: TestClient, session: Session, keyring: Keyring
+) -> None:
+    person = make_person(
+        session, keyring=keyring, rrn=rrns.make_rrn(date(1940, 3, 1), "F", rng=_rng)
+    )
+    elsewhere = make_person(session, keyring=keyring, dong_code="1123060")  # 대치1동
+    assert person.id and elsewhere.id
+    add_household(session, person.id, elsewhere.id)
+
+    html = staff_client.get(f"/persons/{person.id}").text
+    assert elsewhere.name not in html and "범위 밖의 가구원 1명" in html
+    assert "65세 이상" in html and "1인 가구" not in html
+    assert _log(session, elsewhere.id) == []

@@ -15,7 +15,7 @@ from bigcare import models  # noqa: F401  (every table on the metadata, for the 
 from bigcare.auth.models import AccessLog
 from bigcare.auth.permissions import Role
 from bigcare.auth.service import Actor, actor_for
-from bigcare.cases import service
+from bigcare.cases import search, service
 from bigcare.config import SEED_DIR
 from bigcare.db import alembic_config, make_engine
 from bigcare.districts import service as districts_service
@@ -280,7 +280,9 @@ def test_list_persons_by_name_stays_inside_the_scope(session: Session, keyring: 
     make_person(session, keyring=keyring, dong_code=GAEPO2, name="김개포")
     make_person(session, keyring=keyring, dong_code=GAEPO1, name="이개포")
     actor = _actor(session, Role.CASEWORKER, GAEPO1)
-    rows, total = service.list_persons(session, actor=actor, name=" 김개포 ")
+    rows, total = service.list_persons(
+        session, actor=actor, query=search.parse_query(" 김개포 ", by="name")
+    )
     assert [r.person.id for r in rows] == [here.id] and total == 1
 
 
