@@ -24,7 +24,7 @@ from bigcare.cases import routes as cases_routes
 from bigcare.cases import service as cases_service
 from bigcare.cases import timeline_routes as cases_timeline_routes
 from bigcare.config import STATIC_DIR, Settings, get_settings
-from bigcare.db import KST, SessionDep, make_engine, utcnow
+from bigcare.db import SessionDep, make_engine, seoul_today
 from bigcare.districts import api as districts_api
 from bigcare.districts import routes as districts_routes
 from bigcare.facilities import api as facilities_api
@@ -149,7 +149,7 @@ def _add_home(app: FastAPI) -> None:
         # Staff who work on cases see their cases, deadlines and today's checks first.
         cases = None
         if actor.can("case.read"):
-            today = utcnow().astimezone(KST).date()
+            today = seoul_today()
             cases = cases_home.caseworker_home(session, actor=actor, today=today)
         return templates.TemplateResponse(
             request, "home.html", {"summary": summary, "cases": cases}

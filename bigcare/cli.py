@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bigcare import cli_admin, cli_intake, cli_link
 from bigcare.cases import demo as cases_demo
 from bigcare.config import SEED_DIR, Settings, get_settings
-from bigcare.db import KST, alembic_config, make_engine, utcnow
+from bigcare.db import alembic_config, make_engine, seoul_today
 from bigcare.districts import service as districts_service
 from bigcare.errors import BigCareError
 from bigcare.facilities import service as facilities_service
@@ -243,7 +243,7 @@ def _seed_cases(url: str) -> int:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            opened = cases_demo.seed_demo_cases(session, today=utcnow().astimezone(KST).date())
+            opened = cases_demo.seed_demo_cases(session, today=seoul_today())
             session.commit()
     finally:
         engine.dispose()

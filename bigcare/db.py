@@ -3,7 +3,7 @@
 import json
 import logging
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,11 @@ KST = ZoneInfo("Asia/Seoul")
 def utcnow() -> datetime:
     """Now, timezone-aware UTC: the only clock the models use."""
     return datetime.now(UTC)
+
+
+def seoul_today() -> date:
+    """Today's date in Seoul: what deadlines, ages and "today's checks" count from."""
+    return utcnow().astimezone(KST).date()
 
 
 def aware(value: datetime) -> datetime:

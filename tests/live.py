@@ -16,6 +16,21 @@ from bigcare.app import create_app
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import RecoveryCode, User, UserSession
 from bigcare.auth.permissions import Role, requires_second_factor
+from bigcare.cases.models import (
+    Assessment,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseNote,
+    Conference,
+    Consent,
+    Household,
+    HouseholdMember,
+    Monitoring,
+    PlanService,
+    Referral,
+    ServicePlan,
+)
 from bigcare.config import Settings
 from bigcare.facilities.models import ColumnMapping, ImportBatch, SourceRecord, SourceRecordRevision
 from bigcare.linkage.models import (
@@ -39,11 +54,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(database: TestDatabase, keyring: Keyring) -> Iterator[str]:
+def live_server(
+    database: TestDatabase, keyring: Keyring, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """BigCare served on 127.0.0.1 over the run's seeded database."""
-    app = create_app(
-        Settings(database_url=database.url, demo=True), engine=database.engine, keyring=keyring
+    settings = Settings(
+        database_url=database.url,
+        demo=True,
+        attachments_dir=tmp_path_factory.mktemp("attachments"),
     )
+    app = create_app(settings, engine=database.engine, keyring=keyring)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -100,11 +120,49 @@ class World:
 
     def clean(self) -> None:
         with Session(self.database.engine) as session:
+            forget_case_rows(session, self.persons)
             session.execute(delete(Person).where(Person.id.in_(self.persons)))  # type: ignore[union-attr]
             for table in (UserSession, RecoveryCode):
                 session.execute(delete(table).where(table.user_id.in_(self.users)))  # type: ignore[attr-defined]
             session.execute(delete(User).where(User.id.in_(self.users)))  # type: ignore[union-attr]
             session.commit()
+
+
+def forget_case_rows(session: Session, person_ids: list[int]) -> None:
+    """Delete the cases (and everything recorded on them), consents and household places of
+    these committed test persons, and the households left without members."""
+    cases = select(Case.id).where(col(Case.person_id).in_(person_ids))
+    plans = select(ServicePlan.id).where(col(ServicePlan.case_id).in_(cases))
+    session.execute(delete(PlanService).where(col(PlanService.plan_id).in_(plans)))
+    session.execute(delete(Referral).where(col(Referral.case_id).in_(cases)))
+    session.execute(
+        delete(Consent).where(
+            or_(col(Consent.person_id).in_(person_ids), col(Consent.case_id).in_(cases))
+        )
+    )
+    for table in (ServicePlan, CaseEvent, Assessment, Conference, Monitoring, CaseNote, Attachment):
+        session.execute(delete(table).where(col(table.case_id).in_(cases)))  # type: ignore[attr-defined]
+    session.execute(delete(Case).where(col(Case.id).in_(cases)))
+    households = list(
+        session.exec(
+            select(HouseholdMember.household_id).where(
+                col(HouseholdMember.person_id).in_(person_ids)
+            )
+        ).all()
+    )
+    session.execute(delete(HouseholdMember).where(col(HouseholdMember.person_id).in_(person_ids)))
+    emptied = select(Household.id).where(
+        col(Household.id).in_(households),
+        ~select(HouseholdMember.person_id)
+        .where(HouseholdMember.household_id == Household.id)
+        .exists(),
+    )
+    session.execute(
+        update(Household)
+        .where(col(Household.head_person_id).in_(person_ids))
+        .values(head_person_id=None)
+    )
+    session.execute(delete(Household).where(col(Household.id).in_(emptied)))
 
 
 def forget_facilities(session: Session, codes: list[str], model_version: str | None = None) -> None:
@@ -132,6 +190,7 @@ def forget_facilities(session: Session, codes: list[str], model_version: str | N
             )
         )
     )
+    forget_case_rows(session, person_ids)
     session.execute(
         update(Person).where(col(Person.id).in_(person_ids)).values(merged_into_id=None)
     )

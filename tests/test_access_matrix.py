@@ -25,8 +25,8 @@ from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.deps import permission_of
 from bigcare.auth.permissions import PERMISSIONS, PUBLIC, ROLE_PERMISSIONS, Role, ScopeKind
 from bigcare.auth.service import actor_for, operator_actor
-from bigcare.cases import records
 from bigcare.cases.models import Case, Consent, Household, HouseholdMember, Referral
+from bigcare.cases.records import notes
 from bigcare.config import Settings
 from bigcare.facilities import intake
 from bigcare.facilities.models import SourceRecord
@@ -213,11 +213,11 @@ def _add_case(
     session.add(referral)
     session.flush()
     operator = operator_actor("matrix", permissions=frozenset({"case.read", "case.edit"}))
-    attachment = records.add_attachment(
+    attachment = notes.add_attachment(
         session,
         actor=operator,
         keyring=keyring,
-        store=records.AttachmentStore(folder=attachments_dir, max_bytes=1024 * 1024),
+        store=notes.AttachmentStore(folder=attachments_dir, max_bytes=1024 * 1024),
         case_id=case.id or 0,
         filename="확인서.pdf",
         stream=io.BytesIO(b"%PDF-1.4\n%matrix\n%%EOF\n"),

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from bigcare.auth import audit, service
 from bigcare.auth.deps import ActorDep
 from bigcare.auth.permissions import ROLE_LABELS, Role
-from bigcare.db import SessionDep, utcnow
+from bigcare.db import SessionDep, seoul_today, utcnow
 from bigcare.errors import InvalidInput
-from bigcare.templating import KST, templates
+from bigcare.templating import templates
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -162,7 +162,7 @@ def access_log_review(
     actor: ActorDep("audit.read"),
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> HTMLResponse:
-    first = audit.parse_month(month) if month else utcnow().astimezone(KST).date().replace(day=1)
+    first = audit.parse_month(month) if month else seoul_today().replace(day=1)
     review = audit.monthly_review(session, month=first)
     return templates.TemplateResponse(
         request, "auth/audit_review.html", {"review": review, "actions": audit.ACTION_LABELS}

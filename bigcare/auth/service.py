@@ -64,6 +64,13 @@ class Actor:
         """How the access log names this actor."""
         return self.username
 
+    @property
+    def signature(self) -> str:
+        """How a record this actor wrote is signed on screen: "김사례 (cw.gaepo1)"."""
+        if self.display_name and self.display_name != self.username:
+            return f"{self.display_name} ({self.username})"[:60]
+        return self.username
+
     def can(self, permission: str) -> bool:
         """Whether the actor's role (or token) grants the permission."""
         return permission in self.permissions

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from bigcare.auth.deps import ActorDep
 from bigcare.auth.service import Actor
-from bigcare.cases import case_views, stages, workflow
-from bigcare.db import KST, SessionDep, utcnow
+from bigcare.cases import case_views, plans, stages, workflow
+from bigcare.db import SessionDep, seoul_today
 from bigcare.errors import FieldError, InvalidInput
 from bigcare.templating import templates
 
@@ -23,10 +23,6 @@ Short = Annotated[str, Form(max_length=100)]
 # A plan form has a handful of service rows; more than this is not a person typing.
 MAX_SERVICE_ROWS = 30
 BLANK_SERVICE_ROWS = 3
-
-
-def _today() -> date:
-    return utcnow().astimezone(KST).date()
 
 
 def _date(value: str) -> date | None:
@@ -72,7 +68,7 @@ def cases(
     listing = case_views.list_cases(
         session,
         actor=actor,
-        today=_today(),
+        today=seoul_today(),
         mine=mine,
         stage=stage if stage in stages.STAGES else None,
         overdue_only=overdue,
@@ -102,7 +98,7 @@ def _new_case_page(
 def new_case(
     person_id: int, request: Request, session: SessionDep, actor: ActorDep("case.edit")
 ) -> HTMLResponse:
-    form = {"identified_on": _today().isoformat(), "caseworker_id": str(actor.user_id or "")}
+    form = {"identified_on": seoul_today().isoformat(), "caseworker_id": str(actor.user_id or "")}
     return _new_case_page(request, session, actor, person_id, form=form)
 
 
@@ -131,7 +127,7 @@ def open_case(
             referral_source=referral_source,
             detail=detail,
             identified_on=_date(identified_on),
-            today=_today(),
+            today=seoul_today(),
             caseworker_id=int(caseworker_id) if caseworker_id.strip().isdigit() else None,
         )
     except InvalidInput as exc:
@@ -150,7 +146,7 @@ def _case_page(
     errors: list[FieldError] | None = None,
 ) -> HTMLResponse:
     """The case page; after a refused form, that form again with its input and errors."""
-    today = _today()
+    today = seoul_today()
     view = case_views.get_case_view(session, actor=actor, case_id=case_id, today=today)
     return templates.TemplateResponse(
         request,
@@ -224,7 +220,7 @@ def consultation(
             content=content,
             outcome=outcome,
             close_reason=close_reason or None,
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -252,7 +248,7 @@ def intake(
             intake_on=_date(intake_on),
             assessment_days=settings.assessment_days,
             plan_days=settings.plan_days,
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -308,7 +304,7 @@ def assessment(
             scores={k: _score(v) for k, v in typed.items()},
             crisis_level=crisis_level,
             summary=summary,
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -340,7 +336,7 @@ def conference(
             kind=kind,
             participants=participants,
             decision=decision,
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -367,7 +363,7 @@ def classification(
             case_id=case_id,
             category=category,
             classified_on=_date(classified_on),
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -398,7 +394,7 @@ def plan(
         return values[i] if i < len(values) else ""
 
     rows = [
-        workflow.ServiceInput(
+        plans.ServiceInput(
             service=cell(service, i),
             provider=cell(provider, i),
             frequency=cell(frequency, i),
@@ -423,7 +419,7 @@ def plan(
         case_id,
         "plan",
         form,
-        lambda: workflow.record_plan(
+        lambda: plans.record_plan(
             session,
             actor=actor,
             case_id=case_id,
@@ -432,7 +428,7 @@ def plan(
             starts_on=_date(starts_on),
             ends_on=_date(ends_on),
             services=rows,
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -456,7 +452,7 @@ def monitoring(
         case_id,
         "monitoring",
         form,
-        lambda: workflow.record_monitoring(
+        lambda: plans.record_monitoring(
             session,
             actor=actor,
             case_id=case_id,
@@ -464,7 +460,7 @@ def monitoring(
             method=method,
             content=content,
             next_on=_date(next_on),
-            today=_today(),
+            today=seoul_today(),
         ),
     )
 
@@ -484,7 +480,7 @@ def reassess(
         case_id,
         "reassess",
         {"note": note},
-        lambda: workflow.reassess(session, actor=actor, case_id=case_id, note=note),
+        lambda: plans.reassess(session, actor=actor, case_id=case_id, note=note),
     )
 
 
@@ -513,6 +509,6 @@ def close(
             closed_on=_date(closed_on),
             reason=reason,
             note=close_note,
-            today=_today(),
+            today=seoul_today(),
         ),
     )

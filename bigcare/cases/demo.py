@@ -5,7 +5,7 @@ the review queue. Every name and number here is generated."""
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -14,7 +14,10 @@ from bigcare.auth import service as auth_service
 from bigcare.auth import sessions as auth_sessions
 from bigcare.auth import tokens as auth_tokens
 from bigcare.auth.permissions import Role, requires_second_factor
-from bigcare.cases import records, workflow
+from bigcare.cases import plans, stages, workflow
+from bigcare.cases.models import Case, CaseEvent, CaseNote
+from bigcare.cases.records import consents, notes
+from bigcare.db import KST
 from bigcare.districts.models import Dong
 from bigcare.facilities import batches, intake
 from bigcare.facilities import service as facilities_service
@@ -277,17 +280,7 @@ DEMO_CASES: tuple[tuple[str, int], ...] = (
     ("monitoring", 90),  # next check passed
     ("closed", 120),
 )
-ORDER = (
-    "identified",
-    "consulting",
-    "intake",
-    "assessment",
-    "conference",
-    "classified",
-    "planned",
-    "monitoring",
-    "closed",
-)
+ORDER = tuple(stages.STAGES)
 
 
 def seed_demo_cases(session: Session, *, today: date) -> int:
@@ -350,13 +343,13 @@ def _walk(
         session,
         actor=actor,
         person_id=person_id,
-        referral_source=workflow.REFERRAL_SOURCES[person_id % len(workflow.REFERRAL_SOURCES)],
+        referral_source=stages.REFERRAL_SOURCES[person_id % len(stages.REFERRAL_SOURCES)],
         detail="이웃 주민이 최근 외출이 없다고 알려 옴",
         identified_on=found,
         today=today,
     )
     case_id = case.id or 0
-    records.add_note(
+    notes.add_note(
         session, actor=actor, case_id=case_id, body="**첫 연락**: 전화로 방문 약속을 잡았습니다."
     )
     if reach >= 1:
@@ -383,7 +376,7 @@ def _walk(
             today=today,
         )
     if reach >= 3:
-        scores = {d: (person_id + i) % 4 for i, d in enumerate(workflow.DOMAINS)}
+        scores = {d: (person_id + i) % 4 for i, d in enumerate(stages.DOMAINS)}
         workflow.record_assessment(
             session,
             actor=actor,
@@ -416,14 +409,14 @@ def _walk(
         )
     if reach >= 6:
         start = step()
-        service = workflow.ServiceInput(
+        service = plans.ServiceInput(
             service="밑반찬 지원",
             provider=provider.code if provider else "",
             frequency="주 1회",
             starts_on=start,
             ends_on=start + timedelta(days=180),
         )
-        workflow.record_plan(
+        plans.record_plan(
             session,
             actor=actor,
             case_id=case_id,
@@ -435,7 +428,7 @@ def _walk(
             today=today,
         )
         if provider is not None:
-            records.record_consent(
+            consents.record_consent(
                 session,
                 actor=actor,
                 case_id=case_id,
@@ -447,7 +440,7 @@ def _walk(
                 method="written",
                 given_on=start,
             )
-            records.refer(
+            consents.refer(
                 session,
                 actor=actor,
                 case_id=case_id,
@@ -459,7 +452,7 @@ def _walk(
     if reach >= 7:
         checked = step()
         due = next_check or checked + timedelta(days=14)
-        workflow.record_monitoring(
+        plans.record_monitoring(
             session,
             actor=actor,
             case_id=case_id,
@@ -479,3 +472,31 @@ def _walk(
             note="",
             today=today,
         )
+    _backdate(session, case_id)
+
+
+# The day each stage was reached, by the stage an event moved the case to.
+STAGE_DAY = {
+    "identified": "identified_on",
+    "consulting": "consulted_on",
+    "intake": "intake_on",
+    "assessment": "assessed_on",
+    "conference": "conference_on",
+    "classified": "classified_on",
+    "planned": "planned_on",
+    "closed": "closed_on",
+}
+
+
+def _backdate(session: Session, case_id: int) -> None:
+    """The demo records weeks of work in one go: date its stage changes and notes on the
+    days the work was done (10:00 in Seoul), as if recorded then."""
+    case = session.get(Case, case_id)
+    assert case is not None
+    for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)):
+        day = getattr(case, STAGE_DAY.get(event.to_stage, ""), None) or case.planned_on
+        if day is not None:
+            event.at = datetime.combine(day, time(10), tzinfo=KST)
+    for note in session.exec(select(CaseNote).where(CaseNote.case_id == case_id)):
+        note.created_at = datetime.combine(case.identified_on, time(10), tzinfo=KST)
+    session.flush()

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bigcare.auth.deps import ActorDep
 from bigcare.auth.service import Actor
-from bigcare.cases import households
+from bigcare.cases import households, stages
 from bigcare.db import SessionDep
 from bigcare.errors import FieldError, InvalidInput
 from bigcare.templating import templates
@@ -33,8 +33,8 @@ def _page(
         {
             "page": page,
             "relations": households.RELATIONS,
-            "stages": households.STAGE_LABELS,
-            "categories": households.CATEGORY_LABELS,
+            "stages": stages.STAGES,
+            "categories": stages.CATEGORIES,
             "form": form or {},
             "errors": {e.field: e.message for e in errors or []},
         },

@@ -5,7 +5,7 @@ import logging
 
 from sqlmodel import Session
 
-from bigcare.cases import households
+from bigcare.cases import household_forming
 from bigcare.linkage import service as linkage_service
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ def after_link(session: Session, report: linkage_service.LinkReport | None) -> N
         return
     try:
         with session.begin_nested():
-            result = households.form_households(session, person_ids=report.persons)
+            result = household_forming.form_households(session, person_ids=report.persons)
     except Exception:
         log.exception("forming households after linking failed; the next link run retries")
         return

@@ -124,7 +124,7 @@ class Assessment(SQLModel, table=True):
     case_id: int = Field(foreign_key="welfare_case.id", index=True)
     kind: str = Field(default="initial", max_length=14)  # initial, reassessment
     assessed_on: date
-    # {"health": 0..3, "daily_living": ..., ...}: the domains in cases.workflow.DOMAINS
+    # {"health": 0..3, "daily_living": ..., ...}: the domains in cases.stages.DOMAINS
     scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     crisis_level: str = Field(max_length=10)  # high, medium, low
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -15,7 +15,7 @@ from bigcare.auth.service import Actor
 from bigcare.cases import deadlines, households, stages, timeline
 from bigcare.cases import service as cases_service
 from bigcare.cases.models import Case
-from bigcare.db import KST, aware, utcnow
+from bigcare.db import KST, aware, seoul_today
 from bigcare.facilities import parsing
 from bigcare.facilities.models import ImportBatch
 from bigcare.linkage import decisions
@@ -272,7 +272,7 @@ def person_page(
     household members it shows are logged here."""
     row = detail.row
     person_id = row.person.id or 0
-    today = utcnow().astimezone(KST).date()
+    today = seoul_today()
     household = households.household_of(session, person_id=person_id)
     members = _visible(session, actor, household)
     for member in members:

@@ -1,7 +1,6 @@
 """Case records: notes, attachments (download), consents and referrals."""
 
 import io
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,27 +10,24 @@ from sqlmodel import Session
 
 from bigcare.auth.deps import ActorDep, KeyringDep
 from bigcare.auth.service import Actor
-from bigcare.cases import records
-from bigcare.db import KST, SessionDep, utcnow
+from bigcare.cases.records import consents, notes
+from bigcare.cases.records import view as records_view
+from bigcare.db import SessionDep, seoul_today
 from bigcare.errors import Conflict, InvalidInput
 from bigcare.templating import templates
 
 router = APIRouter(tags=["cases"])
 
 
-def attachment_store(request: Request) -> records.AttachmentStore:
+def attachment_store(request: Request) -> notes.AttachmentStore:
     """Where the app keeps attachments and how big one may be (from its settings)."""
     settings = request.app.state.settings
-    return records.AttachmentStore(
+    return notes.AttachmentStore(
         folder=settings.attachments_dir, max_bytes=settings.attachment_max_bytes
     )
 
 
-StoreDep = Annotated[records.AttachmentStore, Depends(attachment_store)]
-
-
-def _today() -> date:
-    return utcnow().astimezone(KST).date()
+StoreDep = Annotated[notes.AttachmentStore, Depends(attachment_store)]
 
 
 def _back(case_id: int, section: str) -> RedirectResponse:
@@ -49,7 +45,7 @@ def _page(
 ) -> HTMLResponse:
     """The records page; after an input error, with the message beside its field (or at the
     top for a refusal) and everything that was typed."""
-    data = records.get_case_records(session, actor=actor, case_id=case_id, today=_today())
+    data = records_view.get_case_records(session, actor=actor, case_id=case_id, today=seoul_today())
     errors = {e.field: e.message for e in error.errors} if isinstance(error, InvalidInput) else {}
     return templates.TemplateResponse(
         request,
@@ -81,7 +77,7 @@ def add_note(
     body: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     try:
-        records.add_note(session, actor=actor, case_id=case_id, body=body)
+        notes.add_note(session, actor=actor, case_id=case_id, body=body)
     except InvalidInput as exc:
         return _page(request, session, actor, case_id, form={"body": body}, error=exc)
     return _back(case_id, "notes")
@@ -98,7 +94,7 @@ def add_attachment(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     try:
-        records.add_attachment(
+        notes.add_attachment(
             session,
             actor=actor,
             keyring=keyring,
@@ -121,7 +117,7 @@ def download_attachment(
     store: StoreDep,
     actor: ActorDep("case.read"),
 ) -> Response:
-    attachment, data = records.open_attachment(
+    attachment, data = notes.open_attachment(
         session,
         actor=actor,
         keyring=keyring,
@@ -169,11 +165,11 @@ def record_consent(
         "expires_on": expires_on,
     }
     try:
-        records.record_consent(
+        consents.record_consent(
             session,
             actor=actor,
             case_id=case_id,
-            today=_today(),
+            today=seoul_today(),
             purpose=purpose,
             facility_code=consent_facility,
             given_by=given_by,
@@ -203,7 +199,7 @@ def withdraw_consent(
         "withdrawn_reason": withdrawn_reason,
     }
     try:
-        records.withdraw_consent(
+        consents.withdraw_consent(
             session,
             actor=actor,
             case_id=case_id,
@@ -232,11 +228,11 @@ def refer(
         "reason": reason,
     }
     try:
-        records.refer(
+        consents.refer(
             session,
             actor=actor,
             case_id=case_id,
-            today=_today(),
+            today=seoul_today(),
             facility_code=referral_facility,
             service=service,
             reason=reason,
@@ -256,7 +252,7 @@ def referral_status(
     status: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     try:
-        records.update_referral_status(
+        consents.update_referral_status(
             session, actor=actor, case_id=case_id, referral_id=referral_id, status=status
         )
     except InvalidInput as exc:

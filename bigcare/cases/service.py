@@ -14,7 +14,7 @@ from bigcare.auth import audit
 from bigcare.auth.permissions import ScopeKind
 from bigcare.auth.service import Actor
 from bigcare.cases import search
-from bigcare.db import KST, utcnow
+from bigcare.db import seoul_today
 from bigcare.districts import service as districts_service
 from bigcare.districts.models import Dong, Gu
 from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -46,7 +46,7 @@ class PersonRow:
         born = self.person.birth_date
         if born is None:
             return None
-        today = utcnow().astimezone(KST).date()
+        today = seoul_today()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     @property

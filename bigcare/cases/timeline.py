@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from bigcare.auth import audit
 from bigcare.auth.service import Actor
+from bigcare.cases import households
 from bigcare.cases import service as cases_service
 from bigcare.cases import timeline_sources as sources
 from bigcare.cases.models import Household, HouseholdMember
-from bigcare.errors import NotFound
 from bigcare.facilities.models import Facility, SourceRecord
 from bigcare.linkage.models import Person, RecordLink
 
@@ -23,7 +23,6 @@ KINDS = sources.KINDS
 SERVICE_KINDS = sources.SERVICE_KINDS
 PER_PAGE = sources.PER_PAGE
 MAX_LIMIT = 200
-HOUSEHOLD_NOT_FOUND = "가구를 찾을 수 없습니다"
 
 
 @dataclass
@@ -217,27 +216,6 @@ def get_person_timeline(
     )
 
 
-def get_household(session: Session, *, actor: Actor, household_id: int) -> Household:
-    """A household in the actor's scope (not logged: the caller logs what it shows).
-    Raises NotFound, also outside the scope."""
-    household = session.exec(
-        select(Household).where(
-            Household.id == household_id, actor.dong_clause(col(Household.dong_code))
-        )
-    ).first()
-    if household is None:
-        audit.record_unseen(
-            session,
-            actor=actor,
-            action="household.read",
-            model=Household,
-            key=household_id,
-            target=f"household:{household_id}",
-        )
-        raise NotFound(HOUSEHOLD_NOT_FOUND)
-    return household
-
-
 def get_household_timeline(
     session: Session,
     *,
@@ -250,7 +228,7 @@ def get_household_timeline(
 ) -> TimelineView:
     """A household's timeline page (its members in the actor's scope); one access-log row
     per member shown. Raises NotFound, InvalidInput."""
-    household = get_household(session, actor=actor, household_id=household_id)
+    household = households.get_household(session, actor=actor, household_id=household_id)
     members = _members(session, household_id)
     visible = set(
         session.exec(

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
-from bigcare.cases import records, stages
+from bigcare.cases import stages
 from bigcare.cases.models import (
     Assessment,
     Case,
@@ -25,6 +25,7 @@ from bigcare.cases.models import (
     Referral,
     ServicePlan,
 )
+from bigcare.cases.records import consents
 from bigcare.db import KST, aware
 from bigcare.errors import FieldError, InvalidInput
 from bigcare.facilities.models import Facility, SourceRecord
@@ -433,7 +434,7 @@ def referrals(session: Session, query: Query) -> list[Entry]:
             r.created_at,
             kind="referral",
             title=f"서비스 의뢰: {r.service}",
-            detail=f"{facility} · {records.REFERRAL_STATUSES.get(r.status, r.status)}",
+            detail=f"{facility} · {consents.REFERRAL_STATUSES.get(r.status, r.status)}",
             source=_staff(r.actor_label),
             person_id=person_id,
             link=f"/cases/{r.case_id}",
@@ -456,13 +457,13 @@ def _consents(session: Session, query: Query, *, withdrawn: bool) -> list[Entry]
     stmt = keyset(stmt, at=on, row_id=col(Consent.id), query=query, dated=True)
     entries = []
     for c, facility in session.exec(stmt).all():
-        purpose = records.PURPOSES.get(c.purpose, c.purpose)
+        purpose = consents.PURPOSES.get(c.purpose, c.purpose)
         scope = facility or "모든 기관"
         if withdrawn:
             title, detail = f"동의 철회: {purpose}", f"{scope} · {first_line(c.withdrawn_reason)}"
         else:
-            giver = records.GIVEN_BY.get(c.given_by, c.given_by)
-            method = records.METHODS.get(c.method, c.method)
+            giver = consents.GIVEN_BY.get(c.given_by, c.given_by)
+            method = consents.METHODS.get(c.method, c.method)
             title, detail = f"동의: {purpose}", f"{scope} · {giver} · {method}"
         entries.append(
             _entry(

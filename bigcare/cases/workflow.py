@@ -1,9 +1,10 @@
-"""통합사례관리 workflow: open a case and move it through its stages (초기상담, 접수, 욕구·위기도
-조사, 사례회의, 대상자 구분, 서비스 제공계획, 제공 및 점검, 재사정, 종결). Each step validates its
-input, records its content, sets the stage's date, writes a CaseEvent and an access-log row."""
+"""통합사례관리 workflow: a case in scope, what every step shares, and the steps from opening
+a case (발굴/의뢰) through 초기상담, 접수, 욕구·위기도 조사, 사례회의 and 대상자 구분, and 종결 from
+any open stage (서비스 제공계획, 제공 및 점검 and 재사정 are in plans.py). Each step validates
+its input, records its content, sets the stage's date, writes a CaseEvent and an access-log
+row."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
@@ -20,12 +21,9 @@ from bigcare.cases.models import (
     CaseEvent,
     Conference,
     Monitoring,
-    PlanService,
-    ServicePlan,
 )
 from bigcare.db import utcnow
 from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound
-from bigcare.facilities.models import Facility
 
 NOT_FOUND = "사례를 찾을 수 없습니다"
 TEXT_MAX = 4000
@@ -34,7 +32,10 @@ TEXT_MAX = 4000
 # --- reading a case in scope -------------------------------------------------------------
 
 
-def _scoped_case(session: Session, *, actor: Actor, case_id: int, action: str) -> Case:
+def get_scoped_case(session: Session, *, actor: Actor, case_id: int, action: str) -> Case:
+    """The case if its dong is in the actor's scope (not logged: the caller logs what it
+    does). Raises NotFound (out of scope too), and logs the attempt so the monthly review
+    sees it."""
     case = session.exec(
         select(Case).where(Case.id == case_id, actor.dong_clause(col(Case.dong_code)))
     ).first()
@@ -56,7 +57,7 @@ def _scoped_case(session: Session, *, actor: Actor, case_id: int, action: str) -
 
 def get_case(session: Session, *, actor: Actor, case_id: int) -> Case:
     """One case in the actor's scope; access-logged. Raises NotFound (also out of scope)."""
-    case = _scoped_case(session, actor=actor, case_id=case_id, action="case.read")
+    case = get_scoped_case(session, actor=actor, case_id=case_id, action="case.read")
     audit.record(session, actor=actor, action="case.read", subject=case.person_id)
     return case
 
@@ -68,8 +69,9 @@ def find_open_case(session: Session, *, person_id: int) -> Case | None:
     ).first()
 
 
-def _open_case_for_step(session: Session, *, actor: Actor, case_id: int, step: str) -> Case:
-    case = _scoped_case(session, actor=actor, case_id=case_id, action=f"case.{step}")
+def case_for_step(session: Session, *, actor: Actor, case_id: int, step: str) -> Case:
+    """The open case in scope, if it may take this step now. Raises NotFound, Conflict."""
+    case = get_scoped_case(session, actor=actor, case_id=case_id, action=f"case.{step}")
     if case.stage == "closed":
         raise Conflict(f"사례 #{case_id}는 이미 종결되어 더 기록할 수 없습니다")
     if step != "close" and step not in stages.next_steps(case):
@@ -77,10 +79,10 @@ def _open_case_for_step(session: Session, *, actor: Actor, case_id: int, step: s
     return case
 
 
-# --- validation helpers -----------------------------------------------------------------
+# --- what every step shares (plans.py's steps too) ---------------------------------------
 
 
-class _Errors:
+class FormErrors:
     """Field errors collected over a whole form, raised together."""
 
     def __init__(self) -> None:
@@ -94,11 +96,12 @@ class _Errors:
             raise InvalidInput(self.items[0].message, self.items)
 
 
-def _text(value: str | None, *, limit: int = TEXT_MAX) -> str:
+def clean_text(value: str | None, *, limit: int = TEXT_MAX) -> str:
+    """Typed text without surrounding blank space, cut at the limit."""
     return (value or "").strip()[:limit]
 
 
-def _last_date(session: Session, case: Case) -> date:
+def last_date(session: Session, case: Case) -> date:
     """The latest date recorded on the case: no later step may be dated before it."""
     dates = [
         d
@@ -124,8 +127,14 @@ def _last_date(session: Session, case: Case) -> date:
     return max(dates)
 
 
-def _check_date(
-    errors: _Errors, field: str, value: date | None, *, today: date, after: date | None, what: str
+def check_date(
+    errors: FormErrors,
+    field: str,
+    value: date | None,
+    *,
+    today: date,
+    after: date | None,
+    what: str,
 ) -> None:
     """A step's date: required, not in the future, not before the previous step's date."""
     if value is None:
@@ -136,16 +145,17 @@ def _check_date(
         errors.add(field, f"{what}은 앞 단계 기록일({after.isoformat()})보다 앞설 수 없습니다")
 
 
-def _choice(
-    errors: _Errors, field: str, value: str | None, choices: Sequence[str], what: str
+def choice(
+    errors: FormErrors, field: str, value: str | None, choices: Sequence[str], what: str
 ) -> str:
+    """The chosen value, stripped; an error when it is not one of the choices."""
     value = (value or "").strip()
     if value not in choices:
         errors.add(field, f"{what}을(를) 고르세요")
     return value
 
 
-def _move(
+def move(
     session: Session, case: Case, *, actor: Actor, to: str, action: str, note: str = ""
 ) -> None:
     """Set the new stage and write its event and access-log row."""
@@ -155,7 +165,7 @@ def _move(
         to_stage=to,
         note=note[:1000],
         actor_id=actor.user_id,
-        actor_label=actor.label[:60],
+        actor_label=actor.signature,
     )
     case.stage = to
     case.updated_at = utcnow()
@@ -209,11 +219,11 @@ def open_case(
             "있습니다. "
             "그 사례에서 이어서 기록하세요"
         )
-    errors = _Errors()
-    source = _choice(
+    errors = FormErrors()
+    source = choice(
         errors, "referral_source", referral_source, stages.REFERRAL_SOURCES, "발굴 경로"
     )
-    _check_date(errors, "identified_on", identified_on, today=today, after=None, what="발굴일")
+    check_date(errors, "identified_on", identified_on, today=today, after=None, what="발굴일")
     worker = caseworker_id or actor.user_id
     if caseworker_id is not None:
         staff = {u.id for u in _staff_in(session, dong_code=person.dong_code)}
@@ -229,7 +239,7 @@ def open_case(
         stage="identified",
         caseworker_id=worker,
         referral_source=source,
-        referral_detail=_text(detail, limit=500),
+        referral_detail=clean_text(detail, limit=500),
         identified_on=identified_on,
         created_by=actor.user_id,
     )
@@ -242,7 +252,7 @@ def open_case(
             to_stage="identified",
             note=source,
             actor_id=actor.user_id,
-            actor_label=actor.label[:60],
+            actor_label=actor.signature,
         )
     )
     audit.record(session, actor=actor, action="case.open", subject=person_id)
@@ -263,23 +273,23 @@ def record_consultation(
 ) -> Case:
     """초기상담: what was learned, and whether the case goes on to intake or closes here
     (e.g. 비해당). Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="consultation")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "consulted_on", consulted_on, today=today, after=after, what="상담일")
-    content = _text(content, limit=1000)
+    case = case_for_step(session, actor=actor, case_id=case_id, step="consultation")
+    errors = FormErrors()
+    after = last_date(session, case)
+    check_date(errors, "consulted_on", consulted_on, today=today, after=after, what="상담일")
+    content = clean_text(content, limit=1000)
     if not content:
         errors.add("content", "상담 내용을 입력하세요")
-    outcome = _choice(errors, "outcome", outcome, tuple(stages.CONSULT_OUTCOMES), "상담 결과")
+    outcome = choice(errors, "outcome", outcome, tuple(stages.CONSULT_OUTCOMES), "상담 결과")
     reason = None
     if outcome == "close":
-        reason = _choice(errors, "close_reason", close_reason, stages.CLOSE_REASONS, "종결 사유")
+        reason = choice(errors, "close_reason", close_reason, stages.CLOSE_REASONS, "종결 사유")
     errors.raise_any()
     case.consulted_on = consulted_on
-    _move(session, case, actor=actor, to="consulting", action="case.consultation", note=content)
+    move(session, case, actor=actor, to="consulting", action="case.consultation", note=content)
     if outcome == "close" and reason:
         case.closed_on, case.close_reason, case.close_note = consulted_on, reason, ""
-        _move(
+        move(
             session,
             case,
             actor=actor,
@@ -302,16 +312,16 @@ def record_intake(
 ) -> Case:
     """접수: starts the deadlines (조사 intake + assessment_days, 계획 intake + plan_days).
     Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="intake")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "intake_on", intake_on, today=today, after=after, what="접수일")
+    case = case_for_step(session, actor=actor, case_id=case_id, step="intake")
+    errors = FormErrors()
+    after = last_date(session, case)
+    check_date(errors, "intake_on", intake_on, today=today, after=after, what="접수일")
     errors.raise_any()
     assert intake_on is not None
     case.intake_on = intake_on
     case.assessment_due = intake_on + timedelta(days=assessment_days)
     case.plan_due = intake_on + timedelta(days=plan_days)
-    _move(session, case, actor=actor, to="intake", action="case.intake")
+    move(session, case, actor=actor, to="intake", action="case.intake")
     return case
 
 
@@ -328,10 +338,10 @@ def record_assessment(
 ) -> Assessment:
     """욕구·위기도 조사 (or 재사정): a score 0–3 for every domain and a crisis level.
     Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="assessment")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "assessed_on", assessed_on, today=today, after=after, what="조사일")
+    case = case_for_step(session, actor=actor, case_id=case_id, step="assessment")
+    errors = FormErrors()
+    after = last_date(session, case)
+    check_date(errors, "assessed_on", assessed_on, today=today, after=after, what="조사일")
     clean: dict[str, int] = {}
     for key, label in stages.DOMAINS.items():
         score = scores.get(key)
@@ -339,7 +349,7 @@ def record_assessment(
             errors.add(f"score_{key}", f"{label} 영역의 욕구 정도를 고르세요")
         else:
             clean[key] = int(score)
-    level = _choice(errors, "crisis_level", crisis_level, tuple(stages.CRISIS_LEVELS), "위기도")
+    level = choice(errors, "crisis_level", crisis_level, tuple(stages.CRISIS_LEVELS), "위기도")
     errors.raise_any()
     assert assessed_on is not None
     kind = "reassessment" if stages.is_reassessment(case) else "initial"
@@ -349,9 +359,9 @@ def record_assessment(
         assessed_on=assessed_on,
         scores=clean,
         crisis_level=level,
-        summary=_text(summary),
+        summary=clean_text(summary),
         actor_id=actor.user_id,
-        actor_label=actor.label[:60],
+        actor_label=actor.signature,
     )
     session.add(assessment)
     case.assessed_on = assessed_on
@@ -365,14 +375,14 @@ def record_assessment(
                 to_stage="assessment",
                 note="재사정 조사 기록",
                 actor_id=actor.user_id,
-                actor_label=actor.label[:60],
+                actor_label=actor.signature,
             )
         )
         session.add(case)
         audit.record(session, actor=actor, action="case.assessment", subject=case.person_id)
         session.flush()
     else:
-        _move(session, case, actor=actor, to="assessment", action="case.assessment")
+        move(session, case, actor=actor, to="assessment", action="case.assessment")
     return assessment
 
 
@@ -389,15 +399,15 @@ def record_conference(
 ) -> Conference:
     """사례회의: when, which kind, who took part (one per line) and what was decided.
     Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="conference")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "held_on", held_on, today=today, after=after, what="회의일")
-    kind = _choice(errors, "kind", kind, tuple(stages.CONFERENCE_KINDS), "회의 종류")
+    case = case_for_step(session, actor=actor, case_id=case_id, step="conference")
+    errors = FormErrors()
+    after = last_date(session, case)
+    check_date(errors, "held_on", held_on, today=today, after=after, what="회의일")
+    kind = choice(errors, "kind", kind, tuple(stages.CONFERENCE_KINDS), "회의 종류")
     people = [" ".join(p.split())[:80] for p in (participants or "").splitlines() if p.strip()]
     if not people:
         errors.add("participants", "참석자를 한 줄에 한 명씩 한 명 이상 입력하세요")
-    decision = _text(decision)
+    decision = clean_text(decision)
     if not decision:
         errors.add("decision", "결정 사항을 입력하세요")
     errors.raise_any()
@@ -409,11 +419,11 @@ def record_conference(
         participants=people[:50],
         decision=decision,
         actor_id=actor.user_id,
-        actor_label=actor.label[:60],
+        actor_label=actor.signature,
     )
     session.add(conference)
     case.conference_on = held_on
-    _move(session, case, actor=actor, to="conference", action="case.conference")
+    move(session, case, actor=actor, to="conference", action="case.conference")
     return conference
 
 
@@ -427,193 +437,21 @@ def classify(
     today: date,
 ) -> Case:
     """대상자 구분: 집중, 일반 or 단순 사례. Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="classification")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "classified_on", classified_on, today=today, after=after, what="구분일")
-    category = _choice(errors, "category", category, tuple(stages.CATEGORIES), "대상자 구분")
+    case = case_for_step(session, actor=actor, case_id=case_id, step="classification")
+    errors = FormErrors()
+    after = last_date(session, case)
+    check_date(errors, "classified_on", classified_on, today=today, after=after, what="구분일")
+    category = choice(errors, "category", category, tuple(stages.CATEGORIES), "대상자 구분")
     errors.raise_any()
     case.category = category
     case.classified_on = classified_on
-    _move(
+    move(
         session,
         case,
         actor=actor,
         to="classified",
         action="case.classify",
         note=stages.CATEGORIES[category],
-    )
-    return case
-
-
-@dataclass
-class ServiceInput:
-    """One service row of a plan form, as typed."""
-
-    service: str = ""
-    provider: str = ""
-    frequency: str = ""
-    starts_on: date | None = None
-    ends_on: date | None = None
-    # The typed dates when they were not dates (kept to show the form again).
-    starts_raw: str = ""
-    ends_raw: str = ""
-
-    @property
-    def blank(self) -> bool:
-        return not (
-            self.service.strip()
-            or self.provider.strip()
-            or self.frequency.strip()
-            or self.starts_raw.strip()
-            or self.ends_raw.strip()
-        )
-
-
-def record_plan(
-    session: Session,
-    *,
-    actor: Actor,
-    case_id: int,
-    planned_on: date | None,
-    goals: str,
-    starts_on: date | None,
-    ends_on: date | None,
-    services: list[ServiceInput],
-    today: date,
-) -> ServicePlan:
-    """서비스 제공계획: goals, period and at least one service; a new version each time.
-    Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="plan")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "planned_on", planned_on, today=today, after=after, what="계획 수립일")
-    goals = _text(goals)
-    if not goals:
-        errors.add("goals", "목표를 입력하세요")
-    if starts_on is None:
-        errors.add("starts_on", "계획 시작일을 입력하세요 (YYYY-MM-DD)")
-    if ends_on is None:
-        errors.add("ends_on", "계획 종료일을 입력하세요 (YYYY-MM-DD)")
-    elif starts_on is not None and ends_on < starts_on:
-        errors.add("ends_on", "계획 종료일은 시작일보다 앞설 수 없습니다")
-    rows = [(i, s) for i, s in enumerate(services) if not s.blank]
-    if not rows:
-        errors.add("service", "서비스를 한 가지 이상 입력하세요", row=0)
-    for i, s in rows:
-        if not s.service.strip():
-            errors.add("service", "서비스 이름을 입력하세요", row=i)
-        code = s.provider.strip()
-        if code and session.get(Facility, code) is None:
-            errors.add("provider", f"시설 코드 {code[:20]}인 기관이 없습니다", row=i)
-        if s.starts_on is None:
-            errors.add("service_starts_on", "시작일을 입력하세요 (YYYY-MM-DD)", row=i)
-        if s.ends_on is None:
-            errors.add("service_ends_on", "종료일을 입력하세요 (YYYY-MM-DD)", row=i)
-        elif s.starts_on is not None and s.ends_on < s.starts_on:
-            errors.add("service_ends_on", "종료일은 시작일보다 앞설 수 없습니다", row=i)
-    errors.raise_any()
-    assert starts_on is not None and ends_on is not None
-    latest = session.exec(
-        select(ServicePlan.version)
-        .where(ServicePlan.case_id == case.id)
-        .order_by(col(ServicePlan.version).desc())
-        .limit(1)
-    ).first()
-    plan = ServicePlan(
-        case_id=case.id or 0,
-        version=(latest or 0) + 1,
-        goals=goals,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        actor_id=actor.user_id,
-        actor_label=actor.label[:60],
-    )
-    session.add(plan)
-    session.flush()
-    for _, s in rows:
-        assert s.starts_on is not None and s.ends_on is not None
-        session.add(
-            PlanService(
-                plan_id=plan.id or 0,
-                service=s.service.strip()[:100],
-                facility_code=s.provider.strip() or None,
-                frequency=s.frequency.strip()[:40],
-                starts_on=s.starts_on,
-                ends_on=s.ends_on,
-            )
-        )
-    case.planned_on = planned_on
-    _move(
-        session,
-        case,
-        actor=actor,
-        to="planned",
-        action="case.plan",
-        note=f"제공계획 {plan.version}판",
-    )
-    return plan
-
-
-def record_monitoring(
-    session: Session,
-    *,
-    actor: Actor,
-    case_id: int,
-    checked_on: date | None,
-    method: str,
-    content: str,
-    next_on: date | None,
-    today: date,
-) -> Monitoring:
-    """제공 및 점검: one check and when the next is due; the first moves the case to
-    monitoring. Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="monitoring")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "checked_on", checked_on, today=today, after=after, what="점검일")
-    method = _choice(errors, "method", method, tuple(stages.MONITORING_METHODS), "점검 방법")
-    content = _text(content)
-    if not content:
-        errors.add("content", "점검 내용을 입력하세요")
-    if next_on is not None and checked_on is not None and next_on <= checked_on:
-        errors.add("next_on", "다음 점검일은 점검일 뒤여야 합니다")
-    errors.raise_any()
-    assert checked_on is not None
-    entry = Monitoring(
-        case_id=case.id or 0,
-        checked_on=checked_on,
-        method=method,
-        content=content,
-        next_on=next_on,
-        actor_id=actor.user_id,
-        actor_label=actor.label[:60],
-    )
-    session.add(entry)
-    if case.stage == "planned":
-        _move(session, case, actor=actor, to="monitoring", action="case.monitoring")
-    else:
-        case.updated_at = utcnow()
-        session.add(case)
-        audit.record(session, actor=actor, action="case.monitoring", subject=case.person_id)
-        session.flush()
-    return entry
-
-
-def reassess(session: Session, *, actor: Actor, case_id: int, note: str) -> Case:
-    """재사정: back to 욕구·위기도 조사 for a new assessment, conference and plan version.
-    Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="reassess")
-    note = _text(note, limit=1000)
-    if not note:
-        raise InvalidInput(
-            "재사정 사유를 입력하세요",
-            [FieldError(field="note", message="재사정 사유를 입력하세요")],
-        )
-    # The pending assessment is a 재사정: the earlier ones stay in the history.
-    case.assessed_on = None
-    _move(
-        session, case, actor=actor, to="assessment", action="case.reassess", note=f"재사정: {note}"
     )
     return case
 
@@ -630,17 +468,17 @@ def close_case(
 ) -> Case:
     """종결 from any open stage, with a reason (a note too for 기타).
     Raises NotFound, Conflict, InvalidInput."""
-    case = _open_case_for_step(session, actor=actor, case_id=case_id, step="close")
-    errors = _Errors()
-    after = _last_date(session, case)
-    _check_date(errors, "closed_on", closed_on, today=today, after=after, what="종결일")
-    reason = _choice(errors, "reason", reason, stages.CLOSE_REASONS, "종결 사유")
-    note = _text(note, limit=1000)
+    case = case_for_step(session, actor=actor, case_id=case_id, step="close")
+    errors = FormErrors()
+    after = last_date(session, case)
+    check_date(errors, "closed_on", closed_on, today=today, after=after, what="종결일")
+    reason = choice(errors, "reason", reason, stages.CLOSE_REASONS, "종결 사유")
+    note = clean_text(note, limit=1000)
     if reason == "기타" and not note:
         errors.add("close_note", "종결 사유가 기타이면 내용을 적어 주세요")
     errors.raise_any()
     case.closed_on, case.close_reason, case.close_note = closed_on, reason, note
-    _move(
+    move(
         session,
         case,
         actor=actor,

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from bigcare import db
 from bigcare.auth import audit
 from bigcare.auth.service import Actor
-from bigcare.db import KST, aware, utcnow
+from bigcare.db import aware, seoul_today, utcnow
 from bigcare.errors import Conflict, FieldError, InvalidInput
 from bigcare.facilities import batches, normalize, parsing, readers
 from bigcare.facilities import service as facilities_service
@@ -69,7 +69,7 @@ class Door:
 
 
 def today_in_seoul() -> date:
-    return utcnow().astimezone(KST).date()
+    return seoul_today()
 
 
 # --- mapping ---------------------------------------------------------------------------------

@@ -22,7 +22,16 @@ def test_caseworker_sees_only_the_own_centers_menu_and_residents(
 
     menu = page.get_by_role("navigation", name="주 메뉴")
     links = [link.strip() for link in menu.get_by_role("link").all_inner_texts()]
-    assert links == ["홈", "우리 센터", "대상자", "동일인 검토", "시설", "자료 받기", "행정구역"]
+    assert links == [
+        "홈",
+        "우리 센터",
+        "대상자",
+        "사례관리",
+        "동일인 검토",
+        "시설",
+        "자료 받기",
+        "행정구역",
+    ]
     expect(menu.get_by_role("link", name="우리 센터")).to_have_attribute(
         "href", "/districts/centers/1123068"
     )

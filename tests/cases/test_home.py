@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bigcare.auth import service as auth_service
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role
-from bigcare.cases import home, workflow
+from bigcare.cases import home, plans
 from bigcare.db import KST, utcnow
 from bigcare.privacy.crypto import Keyring
 from tests.cases.test_workflow import make_case
@@ -28,7 +28,7 @@ def test_caseworker_home_counts_stages_overdue_and_todays_checks(
     checked = make_case(
         session, actor=actor, person=make_person(session, keyring=keyring), until="planned"
     )
-    workflow.record_monitoring(
+    plans.record_monitoring(
         session,
         actor=actor,
         case_id=checked.id or 0,

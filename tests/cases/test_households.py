@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role
 from bigcare.auth.service import Actor, actor_for
-from bigcare.cases import households
+from bigcare.cases import household_forming, households
 from bigcare.cases.models import Case, Household, HouseholdMember
 from bigcare.db import utcnow
 from bigcare.districts.models import Dong
@@ -128,7 +128,7 @@ def test_form_households_from_a_facility_household_number(session: Session, worl
     wife = world.person(born=date(1952, 3, 3), household_key="H-7", relation="배우자")
     son = world.person(born=date(1980, 1, 1), household_key="H-7", relation="자녀")
     alone = world.person(household_key="H-8", relation="본인")
-    households.form_households(session)
+    household_forming.form_households(session)
     assert _members(session, son) == [(head.id, "본인"), (wife.id, "배우자"), (son.id, "자녀")]
     view = _household(session, head)
     assert view.household.head_person_id == head.id and view.household.origin == "auto"
@@ -140,14 +140,14 @@ def test_form_households_from_a_facility_household_number(session: Session, worl
 def test_head_is_the_facility_head_even_when_younger(session: Session, world: World) -> None:
     mother = world.person(born=date(1930, 1, 1), household_key="H-1", relation="부모")
     head = world.person(born=date(1960, 1, 1), household_key="H-1", relation="본인")
-    households.form_households(session)
+    household_forming.form_households(session)
     assert _members(session, mother) == [(head.id, "본인"), (mother.id, "부모")]
 
 
 def test_form_households_from_the_same_building_and_unit(session: Session, world: World) -> None:
     older = world.person(born=date(1940, 1, 1), **ROAD, unit="101동 1203호")
     younger = world.person(born=date(1970, 1, 1), **ROAD, unit="101-1203")
-    households.form_households(session)
+    household_forming.form_households(session)
     # No facility says how they are related: the oldest heads, the other is 기타.
     assert _members(session, younger) == [(older.id, "본인"), (younger.id, "기타")]
     assert _household(session, older).household.address_key is not None
@@ -156,7 +156,7 @@ def test_form_households_from_the_same_building_and_unit(session: Session, world
 def test_same_building_other_unit_is_another_household(session: Session, world: World) -> None:
     one = world.person(**ROAD, unit="101동 1203호")
     other = world.person(**ROAD, unit="101동 1204호")
-    households.form_households(session)
+    household_forming.form_households(session)
     assert _household(session, one).household.id != _household(session, other).household.id
 
 
@@ -166,7 +166,7 @@ def test_same_building_without_unit_needs_the_same_home_phone(
     a = world.person(**ROAD, home_phone="02-555-1234")
     b = world.person(**ROAD, home_phone="02-555-1234")
     c = world.person(**ROAD, home_phone="02-555-9999")
-    households.form_households(session)
+    household_forming.form_households(session)
     assert {m for m, _ in _members(session, a)} == {a.id, b.id}
     assert _members(session, c) == [(c.id, "본인")]
 
@@ -176,10 +176,10 @@ def test_a_second_run_changes_nothing(session: Session, world: World) -> None:
     world.person(household_key="H-7", relation="배우자")
     world.person(**ROAD, unit="1203")
     world.person(**ROAD, unit="1203")
-    first = households.form_households(session)
+    first = household_forming.form_households(session)
     assert first.created == 2 and first.placed == 4
     before = _snapshot(session)
-    again = households.form_households(session)
+    again = household_forming.form_households(session)
     assert (again.created, again.updated, again.deleted, again.placed) == (0, 0, 0, 0)
     assert _snapshot(session) == before
     assert "persons" in str(again)  # counts only: the result is logged
@@ -189,10 +189,10 @@ def test_a_new_record_joins_the_existing_household_when_run_for_that_person(
     session: Session, world: World
 ) -> None:
     head = world.person(household_key="H-7", relation="본인")
-    households.form_households(session)
+    household_forming.form_households(session)
     kept = _household(session, head).household.id
     wife = world.person(household_key="H-7", relation="배우자")
-    result = households.form_households(session, person_ids=[wife.id or 0])
+    result = household_forming.form_households(session, person_ids=[wife.id or 0])
     assert result.created == 0
     assert _household(session, wife).household.id == kept
     assert _members(session, head) == [(head.id, "본인"), (wife.id, "배우자")]
@@ -203,11 +203,11 @@ def test_a_merged_person_leaves_and_the_empty_household_goes(
 ) -> None:
     head = world.person(household_key="H-7", relation="본인")
     twin = world.person(household_key="H-9", relation="본인")
-    households.form_households(session)
+    household_forming.form_households(session)
     gone = _household(session, twin).household.id
     twin.status, twin.merged_into_id = "merged", head.id
     session.flush()
-    result = households.form_households(session, person_ids=[twin.id or 0, head.id or 0])
+    result = household_forming.form_households(session, person_ids=[twin.id or 0, head.id or 0])
     assert result.deleted == 1 and session.get(Household, gone) is None
     assert households.household_of(session, person_id=twin.id or 0) is None
 
@@ -217,7 +217,7 @@ def test_a_manual_member_is_not_moved_by_a_later_run(
 ) -> None:
     head = world.person(household_key="H-7", relation="본인")
     son = world.person(household_key="H-7", relation="자녀")
-    households.form_households(session)
+    household_forming.form_households(session)
     own = households.move_member(
         session,
         actor=actor,
@@ -225,8 +225,8 @@ def test_a_manual_member_is_not_moved_by_a_later_run(
         person_id=son.id or 0,
         to_household_id=None,
     )
-    households.form_households(session)
-    households.form_households(session, person_ids=[head.id or 0, son.id or 0])
+    household_forming.form_households(session)
+    household_forming.form_households(session, person_ids=[head.id or 0, son.id or 0])
     assert _household(session, son).household.id == own.id
     assert _members(session, son) == [(son.id, "본인")]
     assert _members(session, head) == [(head.id, "본인")]
@@ -239,7 +239,7 @@ def _family(session: Session, world: World) -> tuple[Household, Person, Person, 
     head = world.person(born=date(1950, 1, 1), household_key="H-7", relation="본인")
     wife = world.person(born=date(1955, 1, 1), household_key="H-7", relation="배우자")
     son = world.person(born=date(1985, 1, 1), household_key="H-7", relation="자녀")
-    households.form_households(session)
+    household_forming.form_households(session)
     return _household(session, head).household, head, wife, son
 
 
@@ -261,7 +261,7 @@ def test_set_relation_marks_the_member_manual_and_logs(
     )
     member = session.get(HouseholdMember, son.id)
     assert member is not None and member.relation == "손자녀" and member.manual
-    assert member.updated_by_label == actor.label and household.origin == "manual"
+    assert member.updated_by_label == actor.signature and household.origin == "manual"
     assert [r.subject_person_id for r in _log(session, "household.relation")] == [son.id]
 
 
@@ -325,7 +325,7 @@ def test_move_into_another_household_and_its_cases_follow(
 ) -> None:
     household, _, _, son = _family(session, world)
     other = world.person(household_key="H-99", relation="본인")
-    households.form_households(session)
+    household_forming.form_households(session)
     target = _household(session, other).household
     case = Case(
         person_id=son.id or 0,
@@ -370,7 +370,7 @@ def _other_dong_household(session: Session, keyring: Keyring) -> Household:
     dong = session.exec(select(Dong).where(Dong.code != DONG, Dong.gu_code == "11230")).first()
     assert dong is not None
     person = make_person(session, keyring=keyring, dong_code=dong.code)
-    households.form_households(session, person_ids=[person.id or 0])
+    household_forming.form_households(session, person_ids=[person.id or 0])
     return _household(session, person).household
 
 
@@ -395,7 +395,7 @@ def test_household_page_shows_members_cases_and_logs_each_member(
     session.flush()
     html = staff_client.get(f"/households/{household.id}").text
     assert f'href="/persons/{head.id}"' in html and head.name in html
-    assert "배우자" in html and "욕구조사" in html and "2025-03-04" in html
+    assert "배우자" in html and "욕구·위기도 조사" in html and "2025-03-04" in html
     assert "만 " in html and "진행 중인 사례" in html
     assert f'<label for="f-relation-{son.id}">{son.name}의 관계</label>' in html
     logged = [(r.subject_person_id, r.actor) for r in _log(session, "household.read")]
@@ -406,7 +406,7 @@ def test_one_person_household_is_flagged(
     staff_client: TestClient, session: Session, keyring: Keyring
 ) -> None:
     person = make_person(session, keyring=keyring, birth_date=date(1940, 1, 1), rrn=None)
-    households.form_households(session, person_ids=[person.id or 0])
+    household_forming.form_households(session, person_ids=[person.id or 0])
     household = _household(session, person).household
     assert "노인 1인 가구" in staff_client.get(f"/households/{household.id}").text
 

@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 from bigcare.auth.models import AccessLog
 from bigcare.auth.permissions import Role
 from bigcare.auth.service import Actor, actor_for
-from bigcare.cases import records
 from bigcare.cases.models import Attachment, Case, CaseNote, Consent, Referral
+from bigcare.cases.records import consents, notes
+from bigcare.cases.records import view as records_view
 from bigcare.errors import Conflict, InvalidInput, NotFound
 from bigcare.facilities.models import Facility
 from bigcare.linkage.models import Person
@@ -55,8 +56,8 @@ def actor(session: Session) -> Actor:
     return actor_in(session)
 
 
-def store(tmp_path: Path, max_bytes: int = 10 * 1024 * 1024) -> records.AttachmentStore:
-    return records.AttachmentStore(folder=tmp_path / "attachments", max_bytes=max_bytes)
+def store(tmp_path: Path, max_bytes: int = 10 * 1024 * 1024) -> notes.AttachmentStore:
+    return notes.AttachmentStore(folder=tmp_path / "attachments", max_bytes=max_bytes)
 
 
 def field_errors(exc: pytest.ExceptionInfo[InvalidInput]) -> dict[str, str]:
@@ -69,7 +70,7 @@ def field_errors(exc: pytest.ExceptionInfo[InvalidInput]) -> dict[str, str]:
 def test_note_belongs_to_the_case_person_and_is_logged(
     session: Session, case: Case, actor: Actor
 ) -> None:
-    note = records.add_note(session, actor=actor, case_id=case.id or 0, body="  첫 상담 \r\n끝 ")
+    note = notes.add_note(session, actor=actor, case_id=case.id or 0, body="  첫 상담 \r\n끝 ")
 
     assert (note.person_id, note.body) == (case.person_id, "첫 상담 \n끝")
     logged = session.exec(select(AccessLog).where(AccessLog.action == "case.note.create")).all()
@@ -84,22 +85,22 @@ def test_note_blank_or_too_long_is_refused(
     session: Session, case: Case, actor: Actor, body: str, message: str
 ) -> None:
     with pytest.raises(InvalidInput) as exc:
-        records.add_note(session, actor=actor, case_id=case.id or 0, body=body)
+        notes.add_note(session, actor=actor, case_id=case.id or 0, body=body)
 
     assert message in field_errors(exc)["body"]
     assert session.exec(select(CaseNote).where(CaseNote.case_id == case.id)).all() == []
 
 
 def test_note_at_the_limit_is_kept(session: Session, case: Case, actor: Actor) -> None:
-    note = records.add_note(session, actor=actor, case_id=case.id or 0, body="가" * 10_000)
+    note = notes.add_note(session, actor=actor, case_id=case.id or 0, body="가" * 10_000)
     assert len(note.body) == 10_000
 
 
 def test_records_list_notes_newest_first(session: Session, case: Case, actor: Actor) -> None:
     for body in ("하나", "둘", "셋"):
-        records.add_note(session, actor=actor, case_id=case.id or 0, body=body)
+        notes.add_note(session, actor=actor, case_id=case.id or 0, body=body)
 
-    seen = records.get_case_records(session, actor=actor, case_id=case.id or 0, today=TODAY)
+    seen = records_view.get_case_records(session, actor=actor, case_id=case.id or 0, today=TODAY)
 
     assert [n.body for n in seen.notes] == ["셋", "둘", "하나"]
 
@@ -110,9 +111,9 @@ def test_case_in_another_dong_is_not_found_and_the_attempt_is_logged(
     outsider = actor_in(session, dong="1122052")  # 서초2동
 
     with pytest.raises(NotFound):
-        records.add_note(session, actor=outsider, case_id=case.id or 0, body="남의 사례")
+        notes.add_note(session, actor=outsider, case_id=case.id or 0, body="남의 사례")
     with pytest.raises(NotFound):
-        records.get_case_records(session, actor=outsider, case_id=case.id or 0, today=TODAY)
+        records_view.get_case_records(session, actor=outsider, case_id=case.id or 0, today=TODAY)
 
     rows = session.exec(select(AccessLog).where(AccessLog.subject_person_id == case.person_id))
     assert {(r.action, r.outcome) for r in rows} == {
@@ -123,7 +124,7 @@ def test_case_in_another_dong_is_not_found_and_the_attempt_is_logged(
 
 def test_gu_manager_reads_records_of_a_dong_in_the_gu(session: Session, case: Case) -> None:
     manager = actor_in(session, dong="11230", role=Role.GU_MANAGER)
-    seen = records.get_case_records(session, actor=manager, case_id=case.id or 0, today=TODAY)
+    seen = records_view.get_case_records(session, actor=manager, case_id=case.id or 0, today=TODAY)
     assert seen.case.id == case.id
 
 
@@ -154,16 +155,16 @@ def _hwp() -> bytes:
         (PDF_BYTES, "application/pdf"),
         (b"\x89PNG\r\n\x1a\n" + bytes(20), "image/png"),
         (b"\xff\xd8\xff\xe0" + bytes(20), "image/jpeg"),
-        (_zip("[Content_Types].xml", "word/document.xml"), records.DOCX.content_type),
-        (_zip("[Content_Types].xml", "xl/workbook.xml"), records.XLSX.content_type),
-        (_zip("ppt/presentation.xml"), records.PPTX.content_type),
+        (_zip("[Content_Types].xml", "word/document.xml"), notes.DOCX.content_type),
+        (_zip("[Content_Types].xml", "xl/workbook.xml"), notes.XLSX.content_type),
+        (_zip("ppt/presentation.xml"), notes.PPTX.content_type),
         (_zip("Contents/content.hpf", mimetype=b"application/hwp+zip"), "application/hwp+zip"),
         (_hwp(), "application/x-hwp"),
         ("상담 메모\n둘째 줄\t끝\n".encode(), "text/plain; charset=utf-8"),
     ],
 )
 def test_allowed_kinds_are_told_by_content(data: bytes, content_type: str) -> None:
-    assert records.sniff(data).content_type == content_type
+    assert notes.sniff(data).content_type == content_type
 
 
 @pytest.mark.parametrize(
@@ -179,7 +180,7 @@ def test_allowed_kinds_are_told_by_content(data: bytes, content_type: str) -> No
 )
 def test_other_kinds_are_refused(data: bytes, what: str) -> None:
     with pytest.raises(InvalidInput) as exc:
-        records.sniff(data)
+        notes.sniff(data)
     assert what in field_errors(exc)["file"]
 
 
@@ -187,7 +188,7 @@ def test_pdf_is_stored_sealed_and_opens_back_identical_with_a_log_row(
     session: Session, case: Case, actor: Actor, keyring: Keyring, tmp_path: Path
 ) -> None:
     where = store(tmp_path)
-    attachment = records.add_attachment(
+    attachment = notes.add_attachment(
         session,
         actor=actor,
         keyring=keyring,
@@ -204,7 +205,7 @@ def test_pdf_is_stored_sealed_and_opens_back_identical_with_a_log_row(
     assert b"%PDF" not in on_disk and PDF_BYTES not in on_disk
     assert [p.name for p in where.folder.iterdir()] == [attachment.stored_as]
 
-    found, data = records.open_attachment(
+    found, data = notes.open_attachment(
         session,
         actor=actor,
         keyring=keyring,
@@ -223,12 +224,12 @@ def _upload(
     session: Session,
     actor: Actor,
     keyring: Keyring,
-    where: records.AttachmentStore,
+    where: notes.AttachmentStore,
     case: Case,
     data: bytes,
     name: str,
 ) -> Attachment:
-    return records.add_attachment(
+    return notes.add_attachment(
         session,
         actor=actor,
         keyring=keyring,
@@ -272,7 +273,7 @@ def test_upload_reads_no_more_than_one_byte_past_the_limit(
 ) -> None:
     stream = io.BytesIO(b"%PDF-" + bytes(10_000))
     with pytest.raises(InvalidInput):
-        records.add_attachment(
+        notes.add_attachment(
             session,
             actor=actor,
             keyring=keyring,
@@ -295,7 +296,7 @@ def test_upload_reads_no_more_than_one_byte_past_the_limit(
     ],
 )
 def test_filenames_are_cleaned_and_end_as_what_they_are(name: str, kept: str) -> None:
-    assert records.clean_filename(name, records.PDF) == kept
+    assert notes.clean_filename(name, notes.PDF) == kept
 
 
 def test_attachment_of_another_case_is_not_found(
@@ -310,7 +311,7 @@ def test_attachment_of_another_case_is_not_found(
     other = make_case(session, person=make_person(session, keyring=keyring))
 
     with pytest.raises(NotFound):
-        records.open_attachment(
+        notes.open_attachment(
             session,
             actor=actor,
             keyring=keyring,
@@ -329,7 +330,7 @@ def test_a_sealed_file_swapped_for_another_does_not_open(
     (where.folder / first.stored_as).write_bytes((where.folder / second.stored_as).read_bytes())
 
     with pytest.raises(Conflict):
-        records.open_attachment(
+        notes.open_attachment(
             session,
             actor=actor,
             keyring=keyring,
@@ -352,7 +353,7 @@ def consent(
     given_on: date = TODAY - timedelta(days=10),
     expires_on: date | None = None,
 ) -> Consent:
-    return records.record_consent(
+    return consents.record_consent(
         session,
         actor=actor,
         case_id=case.id or 0,
@@ -368,7 +369,7 @@ def consent(
 
 
 def refer(session: Session, actor: Actor, case: Case, facility: Facility) -> Referral:
-    return records.refer(
+    return consents.refer(
         session,
         actor=actor,
         case_id=case.id or 0,
@@ -382,7 +383,7 @@ def refer(session: Session, actor: Actor, case: Case, facility: Facility) -> Ref
 def test_consent_is_recorded_for_the_person_and_withdrawn(
     session: Session, case: Case, actor: Actor
 ) -> None:
-    given = records.record_consent(
+    given = consents.record_consent(
         session,
         actor=actor,
         case_id=case.id or 0,
@@ -400,9 +401,9 @@ def test_consent_is_recorded_for_the_person_and_withdrawn(
         None,
         "김 보호",
     )
-    assert records.consent_in_force(given, today=TODAY)
+    assert consents.consent_in_force(given, today=TODAY)
 
-    records.withdraw_consent(
+    consents.withdraw_consent(
         session,
         actor=actor,
         case_id=case.id or 0,
@@ -411,13 +412,13 @@ def test_consent_is_recorded_for_the_person_and_withdrawn(
         reason="본인 요청",
     )
     assert (given.withdrawn_on, given.withdrawn_reason) == (date(2025, 3, 10), "본인 요청")
-    assert not records.consent_in_force(given, today=TODAY)
-    seen = records.get_case_records(session, actor=actor, case_id=case.id or 0, today=TODAY)
+    assert not consents.consent_in_force(given, today=TODAY)
+    seen = records_view.get_case_records(session, actor=actor, case_id=case.id or 0, today=TODAY)
     assert [(r.purpose_label, r.state_label) for r in seen.consents] == [
         ("제3자 정보제공", "철회됨")
     ]
     with pytest.raises(Conflict, match="이미 2025-03-10에 철회"):
-        records.withdraw_consent(
+        consents.withdraw_consent(
             session,
             actor=actor,
             case_id=case.id or 0,
@@ -428,7 +429,7 @@ def test_consent_is_recorded_for_the_person_and_withdrawn(
 
 def test_consent_form_errors_name_each_field(session: Session, case: Case, actor: Actor) -> None:
     with pytest.raises(InvalidInput) as exc:
-        records.record_consent(
+        consents.record_consent(
             session,
             actor=actor,
             case_id=case.id or 0,
@@ -461,11 +462,11 @@ def test_consent_in_force_window() -> None:
         withdrawn_on=TODAY + timedelta(days=1),
         recorded_by_label="t",
     )
-    assert records.consent_in_force(row, today=TODAY)
-    assert not records.consent_in_force(row, today=TODAY - timedelta(days=1))  # not yet given
-    assert not records.consent_in_force(row, today=TODAY + timedelta(days=1))  # withdrawn
+    assert consents.consent_in_force(row, today=TODAY)
+    assert not consents.consent_in_force(row, today=TODAY - timedelta(days=1))  # not yet given
+    assert not consents.consent_in_force(row, today=TODAY + timedelta(days=1))  # withdrawn
     row.withdrawn_on = None
-    assert not records.consent_in_force(row, today=TODAY + timedelta(days=2))  # expired
+    assert not consents.consent_in_force(row, today=TODAY + timedelta(days=2))  # expired
 
 
 def test_referral_without_consent_is_refused_with_the_facility_named(
@@ -488,7 +489,7 @@ def test_referral_refused_after_withdrawal_or_expiry(
 ) -> None:
     facility = make_facility(session)
     withdrawn = consent(session, actor, case, facility=facility)
-    records.withdraw_consent(
+    consents.withdraw_consent(
         session,
         actor=actor,
         case_id=case.id or 0,
@@ -519,7 +520,7 @@ def test_referral_allowed_with_consent_for_that_facility_or_any(
     referral = refer(session, actor, case, facility)
 
     assert (referral.consent_id, referral.status) == (given.id, "sent")
-    seen = records.get_case_records(session, actor=actor, case_id=case.id or 0, today=TODAY)
+    seen = records_view.get_case_records(session, actor=actor, case_id=case.id or 0, today=TODAY)
     assert [r.facility_name for r in seen.referrals] == [facility.name]
 
 
@@ -537,7 +538,7 @@ def test_referral_status_moves_forward_only(session: Session, case: Case, actor:
     referral = refer(session, actor, case, facility)
 
     def move(status: str) -> Referral:
-        return records.update_referral_status(
+        return consents.update_referral_status(
             session,
             actor=actor,
             case_id=case.id or 0,
@@ -557,6 +558,6 @@ def test_facilities_in_the_actors_gu_are_offered_first(session: Session, actor: 
     far = make_facility(session, dong_code="1122052", name="가서초복지관")  # 서초구
     near = make_facility(session, dong_code="1123060", name="하강남복지관")  # 강남구
 
-    codes = [c.code for c in records.facility_choices(session, actor=actor)]
+    codes = [c.code for c in records_view.facility_choices(session, actor=actor)]
 
     assert codes.index(near.code) < codes.index(far.code)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from bigcare.auth import service as auth_service
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role
-from bigcare.cases import case_views, deadlines, stages, workflow
+from bigcare.cases import case_views, deadlines, plans, stages, workflow
 from bigcare.cases.models import (
     Assessment,
     Case,
@@ -100,7 +100,7 @@ def make_case(
         elif stage == "planned":
             plan(session, actor, cid, day, today)
         elif stage == "monitoring":
-            workflow.record_monitoring(
+            plans.record_monitoring(
                 session,
                 actor=actor,
                 case_id=cid,
@@ -142,7 +142,7 @@ def assess(
 def plan(
     session: Session, actor: auth_service.Actor, cid: int, day: date, today: date = TODAY
 ) -> ServicePlan:
-    return workflow.record_plan(
+    return plans.record_plan(
         session,
         actor=actor,
         case_id=cid,
@@ -151,7 +151,7 @@ def plan(
         starts_on=day,
         ends_on=day + timedelta(days=90),
         services=[
-            workflow.ServiceInput(
+            plans.ServiceInput(
                 service="방문간호", frequency="주 1회", starts_on=day, ends_on=day + timedelta(30)
             )
         ],
@@ -194,7 +194,7 @@ def test_every_stage_in_order_records_dates_events_and_access_log(
         ("classified", "planned"),
         ("planned", "monitoring"),
     ]
-    assert all(e.actor_label == actor.label for e in events)
+    assert all(e.actor_label == actor.signature for e in events)
     logged = session.exec(
         select(AccessLog.action).where(AccessLog.subject_person_id == person.id)
     ).all()
@@ -209,7 +209,7 @@ def test_plan_records_a_version_with_its_services_and_checks_the_provider(
     facility = make_facility(session)
     day = TODAY - timedelta(days=1)
     with pytest.raises(InvalidInput) as refused:
-        workflow.record_plan(
+        plans.record_plan(
             session,
             actor=actor,
             case_id=case.id or 0,
@@ -217,12 +217,12 @@ def test_plan_records_a_version_with_its_services_and_checks_the_provider(
             goals="자립",
             starts_on=day,
             ends_on=day + timedelta(days=60),
-            services=[workflow.ServiceInput(service="도시락", provider="NOPE", starts_on=day)],
+            services=[plans.ServiceInput(service="도시락", provider="NOPE", starts_on=day)],
             today=TODAY,
         )
     fields = {(e.field, e.row) for e in refused.value.errors}
     assert fields == {("provider", 0), ("service_ends_on", 0)}
-    made = workflow.record_plan(
+    made = plans.record_plan(
         session,
         actor=actor,
         case_id=case.id or 0,
@@ -231,8 +231,8 @@ def test_plan_records_a_version_with_its_services_and_checks_the_provider(
         starts_on=day,
         ends_on=day + timedelta(days=60),
         services=[
-            workflow.ServiceInput(),  # a blank row is ignored
-            workflow.ServiceInput(
+            plans.ServiceInput(),  # a blank row is ignored
+            plans.ServiceInput(
                 service="도시락", provider=facility.code, starts_on=day, ends_on=day
             ),
         ],
@@ -248,7 +248,7 @@ def test_plan_needs_at_least_one_service(
 ) -> None:
     case = make_case(session, actor=actor, person=person, until="classified")
     with pytest.raises(InvalidInput) as refused:
-        workflow.record_plan(
+        plans.record_plan(
             session,
             actor=actor,
             case_id=case.id or 0,
@@ -256,7 +256,7 @@ def test_plan_needs_at_least_one_service(
             goals="자립",
             starts_on=TODAY,
             ends_on=TODAY,
-            services=[workflow.ServiceInput(), workflow.ServiceInput()],
+            services=[plans.ServiceInput(), plans.ServiceInput()],
             today=TODAY,
         )
     assert refused.value.errors[0].message == "서비스를 한 가지 이상 입력하세요"
@@ -267,7 +267,7 @@ def test_reassessment_goes_back_to_assessment_then_a_new_plan_version(
 ) -> None:
     case = make_case(session, actor=actor, person=person, until="monitoring")
     cid = case.id or 0
-    workflow.reassess(session, actor=actor, case_id=cid, note="건강 악화")
+    plans.reassess(session, actor=actor, case_id=cid, note="건강 악화")
     assert (case.stage, case.assessed_on) == ("assessment", None)
     assert stages.next_steps(case) == ["assessment"]
     with pytest.raises(Conflict):
@@ -339,7 +339,7 @@ def test_monitoring_and_reassessment_need_a_plan(
 ) -> None:
     case = make_case(session, actor=actor, person=person, until="conference")
     with pytest.raises(Conflict, match="서비스 제공계획 전에는"):
-        workflow.record_monitoring(
+        plans.record_monitoring(
             session,
             actor=actor,
             case_id=case.id or 0,
@@ -350,7 +350,7 @@ def test_monitoring_and_reassessment_need_a_plan(
             today=TODAY,
         )
     with pytest.raises(Conflict, match="재사정은"):
-        workflow.reassess(session, actor=actor, case_id=case.id or 0, note="x")
+        plans.reassess(session, actor=actor, case_id=case.id or 0, note="x")
 
 
 def test_a_closed_case_refuses_everything(
