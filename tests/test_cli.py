@@ -86,6 +86,16 @@ def test_demo_no_serve_builds_a_fresh_database_here(
     url = f"sqlite:///{tmp_path / 'bigcare.db'}"
     assert _count(url, "dong") == 424
     assert _count(url, "center") == 424
+    # Every linked person has a household; the demo caseworker has a case at every stage,
+    # two of them past a deadline.
+    active = _count(url, "person WHERE status = 'active'")
+    assert active > 100 and _count(url, "household_member") == active
+    assert _count(url, "welfare_case WHERE caseworker_id IS NOT NULL") == 12
+    assert _count(url, "(SELECT DISTINCT stage FROM welfare_case) AS s") == 9
+    assert (
+        _count(url, "welfare_case WHERE assessed_on IS NULL AND assessment_due < date('now')") >= 1
+    )
+    assert "사례 12건" in result.output
 
 
 def test_db_upgrade_seed_and_current(database_url: str) -> None:
