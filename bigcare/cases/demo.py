@@ -5,7 +5,7 @@ the review queue. Every name and number here is generated."""
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -496,7 +496,7 @@ def _backdate(session: Session, case_id: int) -> None:
     for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id)):
         day = getattr(case, STAGE_DAY.get(event.to_stage, ""), None) or case.planned_on
         if day is not None:
-            event.at = datetime.combine(day, time(10), tzinfo=KST)
+            event.at = datetime.combine(day, time(10), tzinfo=KST).astimezone(UTC)
     for note in session.exec(select(CaseNote).where(CaseNote.case_id == case_id)):
-        note.created_at = datetime.combine(case.identified_on, time(10), tzinfo=KST)
+        note.created_at = datetime.combine(case.identified_on, time(10), tzinfo=KST).astimezone(UTC)
     session.flush()
