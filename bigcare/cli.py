@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from bigcare import cli_admin, cli_intake, cli_link
+from bigcare import cli_admin, cli_intake, cli_link, cli_web
 from bigcare.cases import demo as cases_demo
 from bigcare.config import SEED_DIR, Settings, get_settings
 from bigcare.db import alembic_config, make_engine, seoul_today
@@ -41,6 +41,7 @@ app.command("import")(cli_link.import_command)
 app.command("generate")(cli_intake.generate_command)
 app.command("link")(cli_link.link_command)
 app.add_typer(cli_intake.bench_app, name="bench")
+cli_intake.bench_app.command("web")(cli_web.bench_web)
 console = Console()
 log = logging.getLogger("bigcare")
 

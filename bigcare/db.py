@@ -112,6 +112,17 @@ def keep_after_rollback(session: Session, redo: Callable[[Session], object]) -> 
     session.info.setdefault(KEEP_AFTER_ROLLBACK, []).append(redo)
 
 
+# Work done on a session just before its unit commits (the access log chains its rows then);
+# higher layers register here, since this module imports none of them.
+BEFORE_COMMIT: list[Callable[[Session], None]] = []
+
+
+def before_commit(session: Session) -> None:
+    """Run the registered before-commit work on this session."""
+    for hook in BEFORE_COMMIT:
+        hook(session)
+
+
 def unit_of_work(session: Session, *, nested: bool = False) -> Iterator[Session]:
     """Commit when the caller's work returns; roll back if it raises, keeping what must stay.
     nested=True runs the unit in a SAVEPOINT (tests: one request inside the test's transaction)."""
@@ -122,6 +133,7 @@ def unit_of_work(session: Session, *, nested: bool = False) -> Iterator[Session]
     unit = begin()
     try:
         yield session
+        before_commit(session)
         unit.commit()
     except BaseException:
         unit.rollback()
@@ -130,6 +142,7 @@ def unit_of_work(session: Session, *, nested: bool = False) -> Iterator[Session]
             try:
                 for step in redo:
                     step(session)
+                before_commit(session)
                 kept.commit()
             except Exception:
                 kept.rollback()

@@ -3,15 +3,17 @@
 import hashlib
 import json
 import logging
+import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, event, func, inspect, text
 from sqlmodel import Session, SQLModel, col, select
 
+from bigcare import db
 from bigcare.auth.models import AccessLog
 from bigcare.db import KST, keep_after_rollback, utcnow
 from bigcare.errors import Conflict, InvalidInput
@@ -27,6 +29,8 @@ GENESIS = "0" * 64
 RETENTION_DAYS = 2 * 365 + 1
 # Any one PostgreSQL advisory lock number, used only to serialise appends to the chain.
 _CHAIN_LOCK = 7_318_004
+# session.info key: rows logged in this transaction, chained when it commits.
+_UNSEALED = "bigcare_access_log_unsealed"
 
 # Outcomes
 OK, DENIED, NOT_FOUND, FAILED, LOCKED = "ok", "denied", "not_found", "failed", "locked"
@@ -130,12 +134,46 @@ def _row_hash(prev_hash: str, row: AccessLog) -> str:
 
 
 def _lock_chain(session: Session) -> None:
-    # Two requests appending at once must not both link to the same previous row.
-    # PostgreSQL: an advisory lock held to commit, so appends are serialised and ids follow
-    # the chain. SQLite allows one writer at a time; a transaction whose snapshot went stale
-    # fails with "database is locked" rather than forking the chain.
+    # Two transactions sealing at once must not both link to the same previous row.
+    # PostgreSQL: an advisory lock held to commit, taken only when the rows are sealed just
+    # before the commit. SQLite allows one writer at a time; a transaction whose snapshot went
+    # stale fails with "database is locked" rather than forking the chain.
     if session.get_bind().dialect.name == "postgresql":
         session.exec(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))  # type: ignore[call-overload]
+
+
+def seal(session: Session) -> None:
+    """Chain the rows this session logged: each gets the next `seq`, the previous row's hash
+    and its own. Runs just before every commit (db.BEFORE_COMMIT and the session event)."""
+    pending = [
+        row
+        for row in session.info.pop(_UNSEALED, [])
+        if row in session and not inspect(row).deleted
+    ]
+    if not pending:
+        return
+    _lock_chain(session)
+    last = session.exec(
+        select(AccessLog.seq, AccessLog.hash)
+        .where(col(AccessLog.seq).is_not(None))
+        .order_by(col(AccessLog.seq).desc())
+        .limit(1)
+    ).first()
+    seq, prev = last if last is not None else (0, GENESIS)
+    for row in pending:
+        seq += 1
+        row.seq, row.prev_hash = seq, prev
+        row.hash = prev = _row_hash(row.prev_hash, row)
+    session.flush()
+
+
+db.BEFORE_COMMIT.append(seal)
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_on_commit(session: Session) -> None:
+    # Commits outside db.unit_of_work (CLI commands, jobs) seal the same way.
+    seal(session)
 
 
 def record_unseen(
@@ -183,8 +221,6 @@ def record(
                 again, actor=actor, outcome=outcome, actor_label=actor_label, ip=ip, **kept
             ),
         )
-    _lock_chain(session)
-    prev = session.exec(select(AccessLog.hash).order_by(col(AccessLog.id).desc()).limit(1)).first()
     row = AccessLog(
         at=utcnow(),
         user_id=actor.user_id if actor else None,
@@ -198,12 +234,13 @@ def record(
         # access log never becomes a store of plaintext identifiers.
         target=redact(target)[:200] if target else None,
         reason=redact(reason)[:500] if reason else None,
-        prev_hash=prev or GENESIS,
-        hash="",
+        # Chained by seal() at commit; until then a unique placeholder.
+        prev_hash="",
+        hash=f"unsealed-{secrets.token_hex(24)}",
     )
-    row.hash = _row_hash(row.prev_hash, row)
     session.add(row)
     session.flush()
+    session.info.setdefault(_UNSEALED, []).append(row)
     return row
 
 
@@ -224,13 +261,19 @@ class VerifyResult:
 def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
     """Recompute every row's hash in order; report edited rows and broken links."""
     result = VerifyResult()
+    seal(session)  # this transaction's own rows first
+    unsealed = session.exec(
+        select(func.count()).select_from(AccessLog).where(col(AccessLog.seq).is_(None))
+    ).one()
+    if unsealed:
+        result.problems.append(f"체인에 묶이지 않은 기록이 {unsealed}건 있습니다")
     prev_hash: str | None = None
-    last_id = 0
+    last_seq = 0
     while True:
         rows = session.exec(
             select(AccessLog)
-            .where(col(AccessLog.id) > last_id)
-            .order_by(col(AccessLog.id))
+            .where(col(AccessLog.seq) > last_seq)
+            .order_by(col(AccessLog.seq))
             .limit(batch_size)
         ).all()
         if not rows:
@@ -247,7 +290,7 @@ def verify_chain(session: Session, *, batch_size: int = 5000) -> VerifyResult:
             prev_hash = row.hash
             result.checked += 1
             result.head_id, result.head_hash = row.id, row.hash
-        last_id = rows[-1].id or last_id
+        last_seq = rows[-1].seq or last_seq
         for row in rows:  # keep memory flat over millions of rows
             session.expunge(row)
     return result

@@ -115,8 +115,8 @@ class ApiToken(SQLModel, table=True):
 
 class AccessLog(SQLModel, table=True):
     """접속기록: one row per read, change, print, export or download of personal data, and
-    per login event. Rows are hash-chained (`prev_hash` → `hash`) so an edit or a deletion
-    is found by `bigcare audit verify`; they are never updated."""
+    per login event. Rows are hash-chained (`prev_hash` → `hash`, in `seq` order) so an edit or a
+    deletion is found by `bigcare audit verify`; once committed they are never updated."""
 
     __tablename__ = "access_log"
     __table_args__ = (
@@ -138,3 +138,7 @@ class AccessLog(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # Place in the chain, given when the row's transaction commits (audit.seal): rows are
+    # written at once but chained only at commit, so the chain's lock is held for
+    # milliseconds, not for a whole request. None only inside a transaction not yet committed.
+    seq: int | None = Field(default=None, unique=True)

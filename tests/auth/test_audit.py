@@ -25,14 +25,18 @@ def _record_at(session: Session, at: datetime, actor: str = "cw.test", **values:
         _record(session, actor, **values)
 
 
-def _several(session: Session) -> list[AccessLog]:
-    return [
+def _several(session: Session, *, sealed: bool = True) -> list[AccessLog]:
+    """Five rows; sealed into the chain as their transaction's commit would."""
+    rows = [
         _record(session, action="auth.login", ip="10.0.0.1"),
         _record(session, subject=1, target="대상자 1"),
         _record(session, action="person.rrn.reveal", subject=1, reason="수급 신청 서류 확인"),
         _record(session, outcome=audit.NOT_FOUND, subject=2, target="out of scope"),
         _record(session, action="auth.logout"),
     ]
+    if sealed:
+        audit.seal(session)
+    return rows
 
 
 def _verify(session: Session) -> audit.VerifyResult:
@@ -49,11 +53,23 @@ def _count(session: Session) -> int:
 # --- the chain ----------------------------------------------------------------------------
 
 
-def test_record_links_each_row_to_the_one_before(session: Session) -> None:
-    rows = _several(session)
+def test_record_links_each_row_to_the_one_before_when_sealed(session: Session) -> None:
+    rows = _several(session, sealed=False)
+    # Written at once, chained only when the transaction commits (the chain's lock is held
+    # for the commit, not for the request).
+    assert all(r.seq is None and r.prev_hash == "" for r in rows)
+    audit.seal(session)
     for before, after in itertools.pairwise(rows):
-        assert after.prev_hash == before.hash
+        assert after.prev_hash == before.hash and after.seq == (before.seq or 0) + 1
     assert len({r.hash for r in rows}) == len(rows)
+
+
+def test_rows_logged_by_two_transactions_chain_in_commit_order(session: Session) -> None:
+    first = _record(session, action="auth.login")
+    audit.seal(session)
+    later = _record(session, action="auth.logout")
+    audit.seal(session)
+    assert later.prev_hash == first.hash and later.seq == (first.seq or 0) + 1
 
 
 def test_verify_chain_of_untouched_rows_is_ok(session: Session) -> None:
