@@ -12,6 +12,12 @@ class FieldError:
     row: int | None = None
 
 
+def by_field(errors: list[FieldError] | None) -> dict[str, str]:
+    """Field errors as a form shows them: message by field name ("service-2" for a field of a
+    repeated row)."""
+    return {e.field if e.row is None else f"{e.field}-{e.row}": e.message for e in errors or []}
+
+
 class BigCareError(Exception):
     """Base of every error a user may see. `message` is Korean and safe to show."""
 

@@ -11,7 +11,7 @@ from bigcare.auth import audit, service
 from bigcare.auth.deps import ActorDep
 from bigcare.auth.permissions import ROLE_LABELS, Role
 from bigcare.db import SessionDep, seoul_today, utcnow
-from bigcare.errors import InvalidInput
+from bigcare.errors import InvalidInput, by_field
 from bigcare.templating import templates
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -54,7 +54,7 @@ def create_user(
             scope_code=scope_code.strip() or None,
         )
     except InvalidInput as exc:
-        errors = {e.field: e.message for e in exc.errors} or {"username": exc.message}
+        errors = by_field(exc.errors) or {"username": exc.message}
         return templates.TemplateResponse(
             request,
             "auth/user_new.html",

@@ -13,7 +13,7 @@ from bigcare.auth.models import User, UserSession
 from bigcare.auth.permissions import PERMISSIONS, requires_second_factor
 from bigcare.auth.qr import qr_svg
 from bigcare.db import SessionDep
-from bigcare.errors import InvalidInput, PermissionDenied
+from bigcare.errors import InvalidInput, PermissionDenied, by_field
 from bigcare.privacy.crypto import Keyring
 from bigcare.templating import templates
 
@@ -278,7 +278,7 @@ def change_password(
             session, actor=actor, user=request.state.user, current=current, new=new, confirm=confirm
         )
     except InvalidInput as exc:
-        errors = {e.field: e.message for e in exc.errors} or {"new": exc.message}
+        errors = by_field(exc.errors) or {"new": exc.message}
         return templates.TemplateResponse(
             request,
             "auth/password.html",

@@ -13,7 +13,7 @@ from bigcare.auth.deps import ActorDep
 from bigcare.auth.service import Actor
 from bigcare.cases import case_views, plans, stages, workflow
 from bigcare.db import SessionDep, seoul_today
-from bigcare.errors import FieldError, InvalidInput
+from bigcare.errors import FieldError, InvalidInput, by_field
 from bigcare.templating import templates
 
 router = APIRouter(tags=["cases"])
@@ -31,10 +31,6 @@ def _date(value: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         return None
-
-
-def _errors(errors: list[FieldError]) -> dict[str, str]:
-    return {e.field if e.row is None else f"{e.field}-{e.row}": e.message for e in errors}
 
 
 def _labels() -> dict[str, Any]:
@@ -89,7 +85,7 @@ def _new_case_page(
     return templates.TemplateResponse(
         request,
         "cases/new.html",
-        {"view": view, "form": form, "errors": _errors(errors or []), **_labels()},
+        {"view": view, "form": form, "errors": by_field(errors), **_labels()},
         status_code=422 if errors else 200,
     )
 
@@ -156,7 +152,7 @@ def _case_page(
             "today": today.isoformat(),
             "step": step,
             "form": form or {},
-            "errors": _errors(errors or []),
+            "errors": by_field(errors),
             "blank_service_rows": BLANK_SERVICE_ROWS,
             **_labels(),
         },

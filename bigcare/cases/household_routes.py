@@ -11,7 +11,7 @@ from bigcare.auth.deps import ActorDep
 from bigcare.auth.service import Actor
 from bigcare.cases import households, stages
 from bigcare.db import SessionDep
-from bigcare.errors import FieldError, InvalidInput
+from bigcare.errors import FieldError, InvalidInput, by_field
 from bigcare.templating import templates
 
 router = APIRouter(tags=["households"])
@@ -36,7 +36,7 @@ def _page(
             "stages": stages.STAGES,
             "categories": stages.CATEGORIES,
             "form": form or {},
-            "errors": {e.field: e.message for e in errors or []},
+            "errors": by_field(errors),
         },
         status_code=422 if errors else 200,
     )

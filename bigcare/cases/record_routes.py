@@ -13,7 +13,7 @@ from bigcare.auth.service import Actor
 from bigcare.cases.records import consents, notes
 from bigcare.cases.records import view as records_view
 from bigcare.db import SessionDep, seoul_today
-from bigcare.errors import Conflict, InvalidInput
+from bigcare.errors import Conflict, InvalidInput, by_field
 from bigcare.templating import templates
 
 router = APIRouter(tags=["cases"])
@@ -46,7 +46,7 @@ def _page(
     """The records page; after an input error, with the message beside its field (or at the
     top for a refusal) and everything that was typed."""
     data = records_view.get_case_records(session, actor=actor, case_id=case_id, today=seoul_today())
-    errors = {e.field: e.message for e in error.errors} if isinstance(error, InvalidInput) else {}
+    errors = by_field(error.errors) if isinstance(error, InvalidInput) else {}
     return templates.TemplateResponse(
         request,
         "cases/records.html",

@@ -11,7 +11,7 @@ from bigcare.auth import deps
 from bigcare.auth.deps import ActorDep
 from bigcare.auth.service import Actor
 from bigcare.db import SessionDep
-from bigcare.errors import FieldError, InvalidInput
+from bigcare.errors import FieldError, InvalidInput, by_field
 from bigcare.linkage import decisions
 from bigcare.linkage import review as queue
 from bigcare.templating import templates
@@ -30,10 +30,6 @@ def review_badge(request: Request, session: SessionDep) -> None:
     actor = deps.resolve_actor(request, session)
     if actor is not None and actor.can("linkage.review"):
         request.state.review_open = queue.count_open(session, actor=actor)
-
-
-def _errors(errors: list[FieldError]) -> dict[str, str]:
-    return {e.field: e.message for e in errors}
 
 
 @router.get("/linkage/reviews", response_class=HTMLResponse)
@@ -86,7 +82,7 @@ def _review_page(
             "fields": queue.SIDE_FIELDS,
             "choices": queue.DECISIONS,
             "form": form or {},
-            "errors": _errors(errors or []),
+            "errors": by_field(errors),
             **(notice or {}),
         },
         status_code=422 if errors else 200,
@@ -149,7 +145,7 @@ def _change_page(
     return templates.TemplateResponse(
         request,
         "linkage/person_change.html",
-        {"person": person, "sources": sources, "form": form, "errors": _errors(errors)},
+        {"person": person, "sources": sources, "form": form, "errors": by_field(errors)},
         status_code=422,
     )
 
