@@ -4,11 +4,13 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bigcare import handlers
 from bigcare.auth import admin_routes as auth_admin_routes
@@ -51,6 +53,29 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class RequestLimit:
+    """At most `limit` requests of this worker process are worked on at once; the others
+    wait their turn on the event loop, holding no thread and no database connection.
+
+    The routes are synchronous and run in the thread pool. Without a limit, every request
+    that arrives starts at once, and the threads take turns at the interpreter lock: each
+    returns from each of its ~20 database queries to wait for the lock again (up to 5 ms
+    while another thread computes), so under load a 50 ms page took 300-500 ms. Run one or
+    two at a time, a page keeps its own speed; more worker processes (`bigcare serve
+    --workers`) use more cores. Static files bypass the queue."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.slots = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
 
 
 def create_app(
@@ -119,6 +144,9 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     handlers.register(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Added last, so it is the outermost layer: a waiting request holds nothing.
+    if settings.requests_per_worker > 0:
+        app.add_middleware(RequestLimit, limit=settings.requests_per_worker)
     for module in (
         auth_routes,
         auth_admin_routes,

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Integrated case management deadlines, in days from intake (접수).
     assessment_days: int = 10
     plan_days: int = 30
+    # Requests one worker process works on at once (0: no limit); see app.RequestLimit.
+    requests_per_worker: int = Field(default=2, ge=0)
     # SQL echo is for debugging on synthetic data only: statements carry parameters.
     sql_echo: bool = False
 

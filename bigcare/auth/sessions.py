@@ -183,10 +183,16 @@ def start_session(
 
 def resolve_session(session: Session, token: str) -> tuple[UserSession, User] | None:
     """The live session behind a cookie token, or None. Ends idle and expired sessions."""
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == sha256_hex(token))
+    # The user comes with the session: this runs before every page.
+    found = session.exec(
+        select(UserSession, User)
+        .outerjoin(User, col(User.id) == UserSession.user_id)
+        .where(UserSession.token_hash == sha256_hex(token))
     ).first()
-    if row is None or row.ended_at is not None:
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None:
         return None
     now = utcnow()
     reason = None
@@ -194,7 +200,6 @@ def resolve_session(session: Session, token: str) -> tuple[UserSession, User] | 
         reason = "expired"
     elif now - aware(row.last_seen_at) >= IDLE_TIMEOUT:
         reason = "idle"
-    user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         reason = reason or "disabled"
     if reason:

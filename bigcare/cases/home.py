@@ -14,7 +14,10 @@ from bigcare.cases.models import Case, Monitoring
 from bigcare.linkage import review
 from bigcare.linkage.models import Person
 
-CASES_PER_STAGE = 20
+# The home page is a summary: the oldest few of each stage and the most overdue items, each
+# with a link to the whole list (/cases?stage=, /cases?overdue=1).
+CASES_PER_STAGE = 5
+OVERDUE_ON_HOME = 10
 
 
 @dataclass
@@ -43,7 +46,8 @@ class CaseworkerHome:
     mine: bool
     stages: list[StageGroup]
     open_total: int
-    overdue: list[deadlines.OverdueItem]
+    overdue: list[deadlines.OverdueItem]  # the most overdue first, at most OVERDUE_ON_HOME
+    overdue_total: int
     review_open: int | None
     today_checks: list[TodayCheck]
 
@@ -56,32 +60,40 @@ def caseworker_home(session: Session, *, actor: Actor, today: date) -> Caseworke
     scope = actor.dong_clause(col(Case.dong_code))
     if mine:
         scope = scope & (col(Case.caseworker_id) == actor.user_id)
-    counts = dict(
-        session.exec(
-            select(Case.stage, func.count())
-            .where(scope, Case.stage != "closed")
-            .group_by(Case.stage)
-        ).all()
+    # One query for every stage: each open case with its rank and its stage's count, cut to
+    # the first CASES_PER_STAGE of each stage.
+    by_stage = col(Case.stage)
+    ranked = (
+        select(
+            col(Case.id).label("case_id"),
+            func.row_number()
+            .over(partition_by=by_stage, order_by=(col(Case.identified_on), col(Case.id)))
+            .label("place"),
+            func.count().over(partition_by=by_stage).label("total"),
+        )
+        .where(scope, Case.stage != "closed")
+        .subquery()
     )
-    groups = []
-    for stage in stages.OPEN_STAGES:
-        count = int(counts.get(stage, 0))
-        cases: list[tuple[Case, Person]] = []
-        if count:
-            cases = [
-                (c, p)
-                for c, p in session.exec(
-                    select(Case, Person)
-                    .join(Person, col(Person.id) == Case.person_id)
-                    .where(scope, Case.stage == stage)
-                    .order_by(col(Case.identified_on), col(Case.id))
-                    .limit(CASES_PER_STAGE)
-                ).all()
-            ]
-        groups.append(StageGroup(stage, stages.STAGES[stage], count, cases))
+    rows = session.exec(
+        select(Case, Person, ranked.c.total)
+        .join(ranked, ranked.c.case_id == Case.id)
+        .join(Person, col(Person.id) == Case.person_id)
+        .where(ranked.c.place <= CASES_PER_STAGE)
+        .order_by(col(Case.identified_on), col(Case.id))
+    ).all()
+    counts: dict[str, int] = {}
+    listed: dict[str, list[tuple[Case, Person]]] = {}
+    for case, person, total in rows:
+        counts[case.stage] = int(total)
+        listed.setdefault(case.stage, []).append((case, person))
+    groups = [
+        StageGroup(stage, stages.STAGES[stage], counts.get(stage, 0), listed.get(stage, []))
+        for stage in stages.OPEN_STAGES
+    ]
     overdue = deadlines.list_overdue(
         session, actor=actor, today=today, caseworker_id=actor.user_id if mine else None
     )
+    overdue_total, overdue = len(overdue), overdue[:OVERDUE_ON_HOME]
     today_checks = [
         TodayCheck(c, p, m)
         for c, p, m in session.exec(
@@ -110,6 +122,7 @@ def caseworker_home(session: Session, *, actor: Actor, today: date) -> Caseworke
         stages=groups,
         open_total=sum(g.count for g in groups),
         overdue=overdue,
+        overdue_total=overdue_total,
         review_open=review_open,
         today_checks=today_checks,
     )

@@ -1,17 +1,18 @@
 """Locust load of `bigcare bench web`: caseworkers opening person pages, searching and going
-home, at a constant total rate. Run by the bench command (headless); the plan file it names
-in BIGCARE_BENCH_PLAN gives each simulated caseworker a session, a dong's person ids and
-search terms, and the rate each user keeps."""
+home, at a steady total rate with Poisson arrivals. Run by the bench command (headless); the
+plan file it names in BIGCARE_BENCH_PLAN gives each simulated caseworker a session, a dong's
+person ids and search terms, and the rate each user keeps."""
 
 import itertools
 import json
 import os
 import random
+import time
 from pathlib import Path
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 _PLAN: dict[str, Any] = json.loads(Path(os.environ["BIGCARE_BENCH_PLAN"]).read_text("utf-8"))
 _NEXT = itertools.count()
@@ -20,7 +21,7 @@ _NEXT = itertools.count()
 class Caseworker(FastHttpUser):
     """One signed-in caseworker of one dong (sessions are made by the bench, not a login)."""
 
-    wait_time = constant_throughput(float(_PLAN["rate_per_user"]))
+    rate = float(_PLAN["rate_per_user"])
 
     def on_start(self) -> None:
         accounts = _PLAN["accounts"]
@@ -34,9 +35,21 @@ class Caseworker(FastHttpUser):
         self.person_ids: list[int] = me["person_ids"]
         self.terms: list[str] = me["terms"]
         self.rng = random.Random(me["token"])  # noqa: S311 (load pattern, not security)
-        # Users spawned together would keep asking in step (a burst of all of them once per
-        # interval): start each at a random point of its interval so requests arrive evenly.
-        gevent.sleep(self.rng.uniform(0, 1 / float(_PLAN["rate_per_user"])))
+        # Spawned together, all would ask at once: the first request waits its turn too.
+        self.next_at = time.monotonic() + self.rng.expovariate(self.rate)
+        gevent.sleep(self.next_at - time.monotonic())
+
+    def wait_time(self) -> float:
+        # Independent caseworkers: each one's requests are a Poisson process, so together they
+        # are one at the total rate. The next request is due an exponential gap after the one
+        # before was due, not after its answer came: Locust's constant_throughput keeps every
+        # user's phase, so one slow second left all of them asking in the same instant, once a
+        # second, for the rest of the run (bursts of 20, not 20 a second).
+        now = time.monotonic()
+        self.next_at += self.rng.expovariate(self.rate)
+        if self.next_at < now - 1 / self.rate:
+            self.next_at = now  # far behind (a slow answer): no burst to catch up
+        return max(0.0, self.next_at - now)
 
     def _get(self, path: str, name: str, params: dict[str, str] | None = None) -> None:
         # A lost session redirects to the login page, which would count as a fast success.

@@ -306,7 +306,11 @@ def person_page(
         open_case=open_case,
         past_cases=[c for c in cases if c is not open_case],
         timeline=timeline.person_timeline(
-            session, person_id=person_id, kinds=kinds, limit=TIMELINE_ON_PAGE
+            session,
+            person_id=person_id,
+            kinds=kinds,
+            limit=TIMELINE_ON_PAGE,
+            with_cases=bool(cases) if show_cases else None,
         ),
     )
 

@@ -15,7 +15,7 @@ from bigcare.auth.service import Actor
 from bigcare.cases import households
 from bigcare.cases import service as cases_service
 from bigcare.cases import timeline_sources as sources
-from bigcare.cases.models import Household, HouseholdMember
+from bigcare.cases.models import Case, Household, HouseholdMember
 from bigcare.facilities.models import Facility, SourceRecord
 from bigcare.linkage.models import Person, RecordLink
 
@@ -50,15 +50,23 @@ def _timeline(
     facility_code: str | None,
     before: str | None,
     limit: int,
+    with_cases: bool | None = None,
 ) -> Page:
     limit = max(1, min(limit, MAX_LIMIT))
     cursor = sources.parse_cursor(before) if before else None
     chosen = _chosen_kinds(kinds)
     if not person_ids or not chosen:
         return Page([])
+    wanted = [
+        (rank, source)
+        for rank, source in enumerate(sources.SOURCES)
+        if source.kind in chosen and not (facility_code and not source.facility)
+    ]
+    if with_cases is None and any(source.case for _, source in wanted):
+        with_cases = _had_case(session, person_ids)
     entries: list[sources.Entry] = []
-    for rank, source in enumerate(sources.SOURCES):
-        if source.kind not in chosen or (facility_code and not source.facility):
+    for rank, source in wanted:
+        if source.case and not with_cases:
             continue
         query = sources.Query(person_ids, facility_code or None, cursor, limit, rank)
         entries.extend(source.fetch(session, query))
@@ -70,6 +78,11 @@ def _timeline(
     return Page(page, more)
 
 
+def _had_case(session: Session, person_ids: list[int]) -> bool:
+    found = session.exec(select(Case.id).where(col(Case.person_id).in_(person_ids)).limit(1))
+    return found.first() is not None
+
+
 def person_timeline(
     session: Session,
     *,
@@ -78,9 +91,11 @@ def person_timeline(
     facility_code: str | None = None,
     before: str | None = None,
     limit: int = PER_PAGE,
+    with_cases: bool | None = None,
 ) -> Page:
     """One page of a person's timeline, newest first. kinds: codes from KINDS (None: all);
-    facility_code: only that facility's entries; before: the cursor `Page.more` gave.
+    facility_code: only that facility's entries; before: the cursor `Page.more` gave;
+    with_cases: whether the person ever had a case, when the caller knows (None: looked up).
     Raises InvalidInput (a cursor that is not one)."""
     return _timeline(
         session,
@@ -90,6 +105,7 @@ def person_timeline(
         facility_code=facility_code,
         before=before,
         limit=limit,
+        with_cases=with_cases,
     )
 
 

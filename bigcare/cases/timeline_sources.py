@@ -131,12 +131,15 @@ class Query:
 @dataclass(frozen=True)
 class Source:
     """A kind of timeline entry and the query that finds them. `facility`: whether it can
-    be filtered by facility (sources that cannot are left out of a facility's view)."""
+    be filtered by facility (sources that cannot are left out of a facility's view).
+    `case`: its entries belong to a case, so a person who never had one has none (most
+    persons: the timeline skips these queries for them)."""
 
     name: str
     kind: str
     fetch: Callable[[Session, Query], list[Entry]]
     facility: bool = False
+    case: bool = False
 
 
 # --- building blocks a source uses ---------------------------------------------------------
@@ -516,16 +519,16 @@ def notes(session: Session, query: Query) -> list[Entry]:
 SOURCES: list[Source] = [
     Source("services_dated", "service", services_dated, facility=True),
     Source("services_undated", "service", services_undated, facility=True),
-    Source("stage_changes", "stage", stage_changes),
-    Source("assessments", "assessment", assessments),
-    Source("conferences", "conference", conferences),
-    Source("plans", "plan", plans),
-    Source("monitoring_visits", "visit", monitoring_visits),
-    Source("monitoring_checks", "monitoring", monitoring_checks),
-    Source("referrals", "referral", referrals, facility=True),
+    Source("stage_changes", "stage", stage_changes, case=True),
+    Source("assessments", "assessment", assessments, case=True),
+    Source("conferences", "conference", conferences, case=True),
+    Source("plans", "plan", plans, case=True),
+    Source("monitoring_visits", "visit", monitoring_visits, case=True),
+    Source("monitoring_checks", "monitoring", monitoring_checks, case=True),
+    Source("referrals", "referral", referrals, facility=True, case=True),
     Source("consents_given", "consent", consents_given, facility=True),
     Source("consents_withdrawn", "consent", consents_withdrawn, facility=True),
-    Source("notes", "note", notes),
+    Source("notes", "note", notes, case=True),
 ]
 
 

@@ -310,8 +310,6 @@ def get_dong_view(session: Session, code: str) -> DongView:
 
 def count_districts(session: Session) -> dict[str, int]:
     """How many gu, dongs and centers are loaded."""
-    return {
-        "gu": session.exec(select(func.count()).select_from(Gu)).one(),
-        "dong": session.exec(select(func.count()).select_from(Dong)).one(),
-        "center": session.exec(select(func.count()).select_from(Center)).one(),
-    }
+    counts = [select(func.count()).select_from(t).scalar_subquery() for t in (Gu, Dong, Center)]
+    gu, dong, center = session.exec(select(*counts)).one()
+    return {"gu": gu, "dong": dong, "center": center}

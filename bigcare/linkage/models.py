@@ -35,6 +35,9 @@ class Person(SQLModel, table=True):
             postgresql_using="gin",
             postgresql_ops={"address": "gin_trgm_ops"},
         ),
+        # A dong's active persons (every list, count and search is scoped by dong) counted
+        # from the index alone.
+        Index("ix_person_dong_status", "dong_code", "status"),
         {"sqlite_autoincrement": True},
     )
 
@@ -53,7 +56,7 @@ class Person(SQLModel, table=True):
     birth_date: date | None = Field(default=None, index=True)
     sex: str | None = Field(default=None, max_length=1)
     phone: str | None = Field(default=None, max_length=20)
-    dong_code: str = Field(foreign_key="dong.code", index=True, max_length=7)
+    dong_code: str = Field(foreign_key="dong.code", max_length=7)
     # Search keys, kept in step with name and phone by the listener below: the name as
     # conjoining jamo (typo-tolerant search), its 초성 ("ㄱㅊㅅ") and the phone's last 4 digits.
     name_jamo: str | None = Field(default=None, max_length=160)

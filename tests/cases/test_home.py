@@ -3,6 +3,7 @@ for case staff; the summary cards for everyone else."""
 
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -56,6 +57,63 @@ def test_caseworker_home_counts_stages_overdue_and_todays_checks(
         )
     ).all()
     assert logged == ["홈: 사례 5건 표시 (내 사례)"]
+
+
+def test_each_stage_lists_its_oldest_cases_and_counts_them_all(
+    session: Session, keyring: Keyring, caseworker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(home, "CASES_PER_STAGE", 2)
+    actor = auth_service.actor_for(caseworker)
+    found = [
+        make_case(
+            session,
+            actor=actor,
+            person=make_person(session, keyring=keyring),
+            start=TODAY - timedelta(days=days),
+        )
+        for days in (5, 30, 12)
+    ]
+    taken = make_case(
+        session, actor=actor, person=make_person(session, keyring=keyring), until="intake"
+    )
+
+    view = home.caseworker_home(session, actor=actor, today=TODAY)
+
+    groups = {g.stage: g for g in view.stages}
+    identified = groups["identified"]
+    assert identified.count == 3
+    assert [c.id for c, _ in identified.cases] == [found[1].id, found[2].id]
+    assert groups["intake"].count == 1 and [c.id for c, _ in groups["intake"].cases] == [taken.id]
+    assert view.open_total == 4
+    assert [g.stage for g in view.stages][:2] == ["identified", "consulting"]
+
+
+def test_home_shows_the_most_overdue_and_links_to_all_of_them(
+    staff_client: TestClient,
+    session: Session,
+    keyring: Keyring,
+    caseworker: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(home, "OVERDUE_ON_HOME", 1)
+    today = utcnow().astimezone(KST).date()
+    actor = auth_service.actor_for(caseworker)
+    for days in (20, 40):
+        make_case(
+            session,
+            actor=actor,
+            person=make_person(session, keyring=keyring),
+            until="intake",
+            start=today - timedelta(days=days),
+            today=today,
+        )
+    view = home.caseworker_home(session, actor=actor, today=today)
+    # intake 38 days ago: assessment 28 days over and plan 8; intake 18 days ago: 8 days over
+    assert view.overdue_total == 3
+    assert [i.flag.days_over for i in view.overdue] == [28]
+    html = staff_client.get("/").text
+    assert "기한 초과 28일" in html and "기한 초과 8일" not in html
+    assert 'href="/cases?overdue=1&amp;who=mine">기한 넘긴 일 3건 모두 보기' in html
 
 
 def test_home_page_shows_my_cases_and_overdue(

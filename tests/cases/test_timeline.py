@@ -155,6 +155,43 @@ def test_timeline_merges_facilities_and_case_records_newest_first_with_sources(
     assert titles(other) == ["밑반찬 배달"]
 
 
+def test_a_person_without_a_case_still_gets_consents_and_case_entries_need_a_case(
+    session: Session, keyring: Keyring
+) -> None:
+    # Case sources are skipped for persons who never had a case (most of them); a consent
+    # recorded outside any case is the person's own and must still show.
+    world = make_world(session, keyring)
+    session.add(
+        Consent(
+            person_id=world.other_id,
+            purpose="collect",
+            given_by="self",
+            method="written",
+            given_on=date(2024, 3, 6),
+            recorded_by_label="담당자",
+        )
+    )
+    open_case(session, world.person_id)
+    session.flush()
+
+    other = timeline.person_timeline(session, person_id=world.other_id)
+    assert titles(other) == ["동의: 개인정보 수집·이용", "밑반찬 배달"]
+    # The caller who knows there is no case gets the same page.
+    told = timeline.person_timeline(session, person_id=world.other_id, with_cases=False)
+    assert titles(told) == titles(other)
+    # A household with one member's case: that case's entries and the other's consent.
+    household = add_household(session, world.person_id, world.other_id)
+    assert household.id is not None
+    page = timeline.household_timeline(
+        session, household_id=household.id, kinds=["note", "stage", "consent"]
+    )
+    assert [(e.title, e.member) for e in page.entries] == [
+        ("사례 기록", "김영희"),
+        ("동의: 개인정보 수집·이용", "박철수"),
+        ("사례 시작: 발굴/의뢰", "김영희"),
+    ]
+
+
 def test_timeline_filters_by_kind_and_by_facility(session: Session, keyring: Keyring) -> None:
     world = make_world(session, keyring)
     open_case(session, world.person_id)

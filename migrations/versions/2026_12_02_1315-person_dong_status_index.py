@@ -1,0 +1,28 @@
+"""person: one index on (dong_code, status) instead of dong_code alone
+
+Counting or listing a dong's active persons (the home page, lists, search) now reads the
+index only; the dong-only lookups use its first column.
+
+Revision ID: 3c7d9a2e4b10
+Revises: 5b2e8c1f0a77
+Create Date: 2026-12-02 13:15:00.000000+00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "3c7d9a2e4b10"
+down_revision: str | None = "5b2e8c1f0a77"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_person_dong_status", "person", ["dong_code", "status"])
+    op.drop_index("ix_person_dong_code", table_name="person")
+
+
+def downgrade() -> None:
+    op.create_index("ix_person_dong_code", "person", ["dong_code"])
+    op.drop_index("ix_person_dong_status", table_name="person")
