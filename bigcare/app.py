@@ -2,7 +2,7 @@
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -10,7 +10,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bigcare import handlers
 from bigcare.auth import admin_routes as auth_admin_routes
@@ -78,6 +79,60 @@ class RequestLimit:
             await self.app(scope, receive, send)
 
 
+class BodyLimit:
+    """Refuses (413) a request whose stated length is beyond its path's limit, before its
+    body is read. (Plain ASGI, like the layers below: Starlette's BaseHTTPMiddleware costs
+    a task group and two streams per request.)"""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = Headers(scope=scope).get("content-length", "")
+            path = scope["path"]
+            limit = self.limit_for(path)
+            if length.isdigit() and int(length) > limit + 1024 * 1024:
+                message = f"파일이 너무 큽니다: 최대 {limit // (1024 * 1024)}MB"
+                refusal: Response = (
+                    JSONResponse({"error": "too_large", "detail": message}, status_code=413)
+                    if path.startswith("/api/")
+                    else PlainTextResponse(message, status_code=413)
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """The security headers on every answer. Pages and API answers carry personal data, so
+    no browser or proxy may keep a copy; static files (CSS, fonts, scripts) are the same for
+    everyone and may be cached."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+                    headers["Pragma"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -113,33 +168,8 @@ def create_app(
         attachment = path.startswith("/cases/") and path.endswith("/attachments")
         return settings.attachment_max_bytes if attachment else settings.import_max_bytes
 
-    @app.middleware("http")
-    async def refuse_oversized_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length", "")
-        limit = file_limit(request.url.path)
-        if length.isdigit() and int(length) > limit + 1024 * 1024:
-            message = f"파일이 너무 큽니다: 최대 {limit // (1024 * 1024)}MB"
-            if request.url.path.startswith("/api/"):
-                return JSONResponse({"error": "too_large", "detail": message}, status_code=413)
-            return PlainTextResponse(message, status_code=413)
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        # Pages and API answers carry personal data: no browser or proxy may keep a copy.
-        # Static files (CSS, fonts, scripts) are the same for everyone and may be cached.
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Pragma"] = "no-cache"
-        return response
-
+    app.add_middleware(BodyLimit, limit_for=file_limit)
+    app.add_middleware(SecurityHeaders)
     # KRDS's stylesheet is 580 KB as shipped and about 52 KB compressed.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     handlers.register(app)

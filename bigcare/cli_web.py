@@ -392,7 +392,12 @@ def bench_web(
     minutes: Annotated[float, typer.Option(help="측정 시간 (분)")] = 2.0,
     users: Annotated[int, typer.Option(help="동시 사용자(사례관리자 세션) 수")] = 20,
     dongs: Annotated[int, typer.Option(help="사례관리자 계정을 둘 행정동 수")] = 20,
-    workers: Annotated[int, typer.Option(help="uvicorn 작업 프로세스 수")] = 2,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="uvicorn 작업 프로세스 수 (한 프로세스가 DB를 기다릴 때 다른 프로세스가 CPU를 씀)"
+        ),
+    ] = 3,
     build_only: Annotated[
         bool, typer.Option("--build-only", help="자료만 만들고 부하는 걸지 않음")
     ] = False,

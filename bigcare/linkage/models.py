@@ -35,9 +35,14 @@ class Person(SQLModel, table=True):
             postgresql_using="gin",
             postgresql_ops={"address": "gin_trgm_ops"},
         ),
-        # A dong's active persons (every list, count and search is scoped by dong) counted
-        # from the index alone.
-        Index("ix_person_dong_status", "dong_code", "status"),
+        # A dong's active persons (every list, count and search is scoped by dong) counted,
+        # and their names compared for typos, from the index alone (PostgreSQL's INCLUDE).
+        Index(
+            "ix_person_dong_status",
+            "dong_code",
+            "status",
+            postgresql_include=["id", "name_jamo", "name_chosung"],
+        ),
         {"sqlite_autoincrement": True},
     )
 

@@ -1,7 +1,8 @@
 """person: one index on (dong_code, status) instead of dong_code alone
 
-Counting or listing a dong's active persons (the home page, lists, search) now reads the
-index only; the dong-only lookups use its first column.
+Counting a dong's active persons (the home page) and comparing their names for a typo
+(search) now read the index only: on PostgreSQL it carries id, name_jamo and name_chosung
+(INCLUDE). The dong-only lookups use its first column.
 
 Revision ID: 3c7d9a2e4b10
 Revises: 5b2e8c1f0a77
@@ -19,7 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_person_dong_status", "person", ["dong_code", "status"])
+    op.create_index(
+        "ix_person_dong_status",
+        "person",
+        ["dong_code", "status"],
+        postgresql_include=["id", "name_jamo", "name_chosung"],
+    )
     op.drop_index("ix_person_dong_code", table_name="person")
 
 
