@@ -1,6 +1,8 @@
 """A worker works on at most `requests_per_worker` requests at once; the others wait their
 turn and are all answered. Static files do not queue."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import anyio
 import httpx2
 from fastapi import FastAPI
@@ -40,7 +42,10 @@ def _fire(app: object, path: str) -> list[int]:
                 for _ in range(CALLS):
                     group.start_soon(one)
 
-    anyio.run(main)
+    # A thread of its own: earlier tests (Playwright's sync API) may leave an event loop
+    # running in this one.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(anyio.run, main).result()
     return statuses
 
 
