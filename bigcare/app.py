@@ -64,7 +64,7 @@ class RequestLimit:
     that arrives starts at once, and the threads take turns at the interpreter lock: each
     returns from each of its ~20 database queries to wait for the lock again (up to 5 ms
     while another thread computes), so under load a 50 ms page took 300-500 ms. Run one or
-    two at a time, a page keeps its own speed; more worker processes (`bigcare serve
+    two at a time, a page keeps its own speed; more worker processes (`uvicorn
     --workers`) use more cores. Static files bypass the queue."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
