@@ -35,6 +35,7 @@ from bigcare.facilities import import_routes as facilities_import_routes
 from bigcare.facilities import routes as facilities_routes
 from bigcare.linkage import routes as linkage_routes
 from bigcare.linkage import service as linkage_service
+from bigcare.outreach import routes as outreach_routes
 from bigcare.privacy.crypto import Keyring
 from bigcare.privacy.keys import load_keyring
 from bigcare.templating import templates
@@ -192,6 +193,7 @@ def create_app(
         cases_case_routes,
         cases_record_routes,
         cases_api,
+        outreach_routes,
     ):
         app.include_router(module.router)
     _add_home(app)

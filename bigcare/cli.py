@@ -13,13 +13,14 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from bigcare import cli_admin, cli_intake, cli_link, cli_web
+from bigcare import cli_admin, cli_intake, cli_link, cli_plan, cli_web
 from bigcare.cases import demo as cases_demo
 from bigcare.config import SEED_DIR, Settings, get_settings
 from bigcare.db import alembic_config, make_engine, seoul_today
 from bigcare.districts import service as districts_service
 from bigcare.errors import BigCareError
 from bigcare.facilities import service as facilities_service
+from bigcare.outreach import rules as outreach_rules
 from bigcare.privacy.crypto import DataKeyError, Keyring
 from bigcare.privacy.keys import load_keyring
 from bigcare.privacy.logs import configure_logging
@@ -40,8 +41,10 @@ app.command("otp")(cli_admin.otp)
 app.command("import")(cli_link.import_command)
 app.command("generate")(cli_intake.generate_command)
 app.command("link")(cli_link.link_command)
+app.command("plan")(cli_plan.plan_command)
 app.add_typer(cli_intake.bench_app, name="bench")
 cli_intake.bench_app.command("web")(cli_web.bench_web)
+cli_intake.bench_app.command("plan")(cli_plan.bench_plan)
 console = Console()
 log = logging.getLogger("bigcare")
 
@@ -67,13 +70,15 @@ def _seed(url: str) -> districts_service.SeedResult:
                 session, csv_path=SEED_DIR / districts_service.DONGS_CSV
             )
             facilities_service.seed_types(session, csv_path=SEED_DIR / facilities_service.TYPES_CSV)
+            rules = outreach_rules.seed_rules(session)
             session.commit()
             counts = districts_service.count_districts(session)
     finally:
         engine.dispose()
     console.print(
         f"행정구역: 구 {counts['gu']}개, 행정동 {counts['dong']}개, 주민센터 {counts['center']}개 "
-        f"(새로 추가 {sum(result.created.values())}건, 갱신 {sum(result.updated.values())}건)"
+        f"(새로 추가 {sum(result.created.values())}건, 갱신 {sum(result.updated.values())}건), "
+        f"새 방문 규칙 {rules}개"
     )
     return result
 
@@ -171,6 +176,9 @@ def demo(
         doubtful = _send_doubtful(settings.database_url, keyring, result.api_facility or "")
         later = cli_link.run_link(settings.database_url)
         cases = _seed_cases(settings.database_url)
+        outreach = cli_plan.demo_outreach(
+            settings.database_url, keyring=keyring, today=seoul_today()
+        )
     except (BigCareError, DataKeyError) as exc:
         raise _fail(exc) from exc
     if created:
@@ -184,6 +192,7 @@ def demo(
         f"(기한이 지난 사례와 오늘 점검할 사례 포함): http://127.0.0.1:{port}/cases",
         highlight=False,
     )
+    cli_plan.print_demo(outreach, port)
     console.print(f"준비 완료 ({time.perf_counter() - started:.1f}초).")
     if serve:
         _serve(settings, keyring)

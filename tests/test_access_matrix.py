@@ -31,6 +31,7 @@ from bigcare.config import Settings
 from bigcare.facilities import intake
 from bigcare.facilities.models import SourceRecord
 from bigcare.linkage.models import ReviewItem
+from bigcare.outreach.models import OutreachStaff, Visit, VisitRule, VisitTarget, WeekPlan
 from bigcare.privacy.crypto import Keyring
 from tests.factories import make_facility, make_person, make_user, sign_in
 
@@ -68,6 +69,9 @@ class World:
     attachments: dict[str, int] = field(default_factory=dict)
     consents: dict[str, int] = field(default_factory=dict)
     referrals: dict[str, int] = field(default_factory=dict)
+    staff: dict[str, int] = field(default_factory=dict)
+    visits: dict[str, int] = field(default_factory=dict)
+    rule_code: str = ""
 
 
 def _build_world(session: Session, keyring: Keyring, attachments_dir: Path) -> World:
@@ -147,6 +151,7 @@ def _build_world(session: Session, keyring: Keyring, attachments_dir: Path) -> W
     for role in Role:
         world.users[role.value] = make_user(session, role=role, scope_code=scopes[role.scope_kind])
     world.target_user = make_user(session, role=Role.WELFARE_PLANNER).id or 0
+    _add_outreach(session, world)
     world.facility_token, _ = auth_tokens.create_token(
         session,
         actor=actor_for(admin),
@@ -227,6 +232,68 @@ def _add_case(
     world.consents[variant] = consent.id or 0
     world.referrals[variant] = referral.id or 0
     world.attachments[variant] = attachment.id or 0
+
+
+# A past week, approved, whose one visit per variant is done: every form is then refused the
+# same way each time (or changes nothing), and no planning run starts.
+OUTREACH_WEEK, OUTREACH_DAY = "2025-W50", date(2025, 12, 9)
+
+
+def _add_outreach(session: Session, world: World) -> None:
+    """A visit rule; per dong an approved week plan and a staff member; per variant a done
+    visit to the variant's person."""
+    rule = VisitRule(
+        code="matrix_alone",
+        name="매트릭스 규칙",
+        selector="alone",
+        params={"min_age": 75},
+        priority=4,
+        due_days=14,
+        frequency_days=30,
+        roles=["planner"],
+        duration_min=40,
+        covers=["안부 확인"],
+    )
+    session.add(rule)
+    world.rule_code = rule.code
+    plans: dict[str, tuple[int, int]] = {}
+    for seq, variant in enumerate(VARIANTS, start=1):
+        dong, _ = PLACES[variant]
+        if dong not in plans:
+            plan = WeekPlan(dong_code=dong, week=OUTREACH_WEEK, status="approved", revision=1)
+            staff = OutreachStaff(dong_code=dong, name="매트릭스", role="planner")
+            session.add_all([plan, staff])
+            session.flush()
+            plans[dong] = (plan.id or 0, staff.id or 0)
+        plan_id, staff_id = plans[dong]
+        target = VisitTarget(
+            rule_code=rule.code,
+            person_id=world.persons[variant],
+            household_id=world.households[variant],
+            dong_code=dong,
+            cycle="matrix",
+            priority=4,
+            due_on=OUTREACH_DAY,
+            earliest_on=OUTREACH_DAY,
+            status="done",
+        )
+        session.add(target)
+        session.flush()
+        visit = Visit(
+            plan_id=plan_id,
+            target_id=target.id or 0,
+            household_id=world.households[variant],
+            staff_id=staff_id,
+            day=OUTREACH_DAY,
+            start_min=540 + 60 * seq,
+            end_min=580 + 60 * seq,
+            seq=seq,
+            status="done",
+            outcome_note="매트릭스",
+        )
+        session.add(visit)
+        session.flush()
+        world.staff[variant], world.visits[variant] = staff_id, visit.id or 0
 
 
 # --- how to call each route ----------------------------------------------------------------
@@ -324,12 +391,41 @@ POSTS: dict[str, tuple[Form, int]] = {
         422,
     ),
     "/cases/{case_id}/referrals/{referral_id}/status": (lambda w: {"status": "sent"}, 422),
+    # Outreach: the week is approved and every visit done (see _add_outreach).
+    "/outreach/centers/{dong_code}/weeks/{week}/plan": (_no_form, 409),
+    "/outreach/centers/{dong_code}/weeks/{week}/replan": (_no_form, 303),
+    "/outreach/centers/{dong_code}/weeks/{week}/approve": (_no_form, 409),
+    "/outreach/centers/{dong_code}/days/{day}/staff/{staff_id}/outcomes": (
+        lambda w: {"visit_id": str(w.visits["own"]), "outcome": "done", "note": "확인"},
+        422,
+    ),
+    "/outreach/visits/{visit_id}/lock": (lambda w: {"locked": "1"}, 303),
+    "/outreach/visits/{visit_id}/move": (
+        lambda w: {"staff_id": str(w.staff["own"]), "day": "2025-12-10", "start": "10:00"},
+        409,
+    ),
+    "/outreach/visits/{visit_id}/outcome": (lambda w: {"outcome": "done", "note": "확인"}, 409),
+    "/outreach/rules/{rule_code}/preview": (
+        lambda w: {
+            "priority": "4",
+            "due_days": "14",
+            "duration_min": "40",
+            "roles": "planner",
+            "covers": "안부 확인",
+            "active": "true",
+            "params.min_age": "70",
+        },
+        200,
+    ),
+    "/outreach/rules/{rule_code}": (lambda w: {"priority": "열"}, 422),
 }
 # POST routes whose body is JSON or carries a file, not a plain form.
 JSON_POSTS = {"/api/v1/facilities/{code}/records"}
 FILE_POSTS = {"/imports": {"file": ("명단.csv", CSV_UPLOAD, "text/csv")}}
 # Public GET routes whose answer depends on who asks: (anonymous, signed in).
 PUBLIC_GETS = {"/login": (200, 303), "/login/totp": (303, 303)}
+# GET routes that send a permitted user on to their own page.
+REDIRECT_GETS = {"/outreach": 303}
 # What each path parameter is filled with, per variant.
 PARAMS: dict[str, Callable[[World, str], object]] = {
     "person_id": lambda w, v: w.persons[v],
@@ -347,6 +443,11 @@ PARAMS: dict[str, Callable[[World, str], object]] = {
     "attachment_id": lambda w, v: w.attachments[v],
     "consent_id": lambda w, v: w.consents[v],
     "referral_id": lambda w, v: w.referrals[v],
+    "week": lambda w, v: OUTREACH_WEEK,
+    "day": lambda w, v: OUTREACH_DAY.isoformat(),
+    "staff_id": lambda w, v: w.staff[v],
+    "visit_id": lambda w, v: w.visits[v],
+    "rule_code": lambda w, v: w.rule_code,
 }
 # Parameters that name a row someone owns; dong and gu codes name reference data, which
 # every staff account reads whatever its scope.
@@ -362,7 +463,11 @@ SCOPED_PARAMS = {
     "attachment_id",
     "consent_id",
     "referral_id",
+    "staff_id",
+    "visit_id",
 }
+# Under /outreach a dong's or gu's code names that center's plans, not reference data.
+OUTREACH_SCOPED_PARAMS = ("dong_code", "gu_code")
 
 
 def _permission(route: RouteContext) -> list[str]:
@@ -421,6 +526,8 @@ def _sees(caller: Caller, world: World, variant: str, param: str) -> bool:
         return world.facilities[variant] == world.facilities["own"]
     if kind is ScopeKind.FACILITY:
         return False  # a facility sees no resident
+    if param == "gu_code":  # a gu's plan status: its managers and the staff of its dongs
+        return kind is ScopeKind.CITY or gu == OWN_GU
     if param == "record_id" and kind is ScopeKind.DONG:
         return gu == OWN_GU  # a row with no dong yet is placed by the centres of its gu
     return {
@@ -445,9 +552,11 @@ def expected_status(
     if permission not in caller.permissions:
         return 403
     scoped = [p for p in SCOPED_PARAMS if "{" + p + "}" in path]
+    if path.startswith("/outreach/"):
+        scoped += [p for p in OUTREACH_SCOPED_PARAMS if "{" + p + "}" in path]
     if scoped and not all(_sees(caller, world, variant, p) for p in scoped):
         return 404
-    return POSTS[path][1] if method == "POST" else 200
+    return POSTS[path][1] if method == "POST" else REDIRECT_GETS.get(path, 200)
 
 
 # --- the tests ----------------------------------------------------------------------------

@@ -28,6 +28,10 @@ class Household(SQLModel, table=True):
     # The building + unit key the household was formed on (None once edited by hand).
     address_key: str | None = Field(default=None, max_length=200, index=True)
     head_person_id: int | None = Field(default=None, foreign_key="person.id")
+    # Where the household lives (WGS84), for visit routes: placed by the outreach domain
+    # from the address (a geocoder, or a point inside the dong for generated data).
+    lat: float | None = None
+    lon: float | None = None
     # auto (formed from source data) or manual (created or changed by a caseworker)
     origin: str = Field(default="auto", max_length=6)
     created_at: datetime = _at()

@@ -1,0 +1,120 @@
+"""Planning as jobs: one center-week per job, with plain arguments and a plain result, so the
+same function runs in a process pool today and as a task on a queue (procrastinate) later.
+Centers share nothing while planning, so they run side by side."""
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bigcare.db import make_engine
+from bigcare.outreach import crisis, places, rules, service, targets
+from bigcare.privacy.crypto import Keyring
+
+
+@dataclass
+class Prepared:
+    """What choosing the targets found before planning."""
+
+    added: int = 0
+    closed: int = 0
+    signals: int = 0
+
+
+def prepare(
+    session: Session, *, keyring: Keyring, today: date, dong_codes: Iterable[str] | None
+) -> Prepared:
+    """Before planning: the rules seeded, crisis signals read from newly linked agency rows,
+    every rule's targets refreshed and the households placed on the map."""
+    codes = list(dong_codes) if dong_codes is not None else None
+    rules.seed_rules(session)
+    signals = crisis.collect_crisis_signals(session, keyring=keyring, today=today)
+    refreshed = targets.refresh_targets(session, today=today, dong_codes=codes)
+    places.place_households(session, dong_codes=codes)
+    return Prepared(added=refreshed.added, closed=refreshed.closed, signals=signals)
+
+
+@dataclass
+class CenterResult:
+    """What one center's planning job reports back."""
+
+    dong_code: str
+    week: str
+    plan_id: int | None = None
+    visits: int = 0
+    must_total: int = 0
+    must_planned: int = 0
+    unplanned: int = 0
+    travel_min: int = 0
+    work_min: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@cache
+def _engine(url: str) -> Engine:
+    # One engine per worker process, reused by its jobs.
+    return make_engine(url)
+
+
+def plan_center(url: str, dong_code: str, week: str, today: str, seconds: float) -> dict:
+    """Plan one center's week in its own transaction (the job body)."""
+    result = CenterResult(dong_code=dong_code, week=week)
+    try:
+        with Session(_engine(url)) as session:
+            plan = service.plan_week(
+                session,
+                dong_code=dong_code,
+                week=week,
+                actor=None,
+                today=date.fromisoformat(today),
+                seconds=seconds,
+            )
+            session.commit()
+            result.plan_id = plan.id
+            result.visits = plan.visits_planned
+            result.must_total, result.must_planned = plan.must_total, plan.must_planned
+            result.unplanned = plan.targets_unplanned
+            result.travel_min, result.work_min = plan.travel_min, plan.work_min
+            result.seconds = plan.solver_seconds
+    except Exception as exc:  # a job reports its failure; the others go on
+        result.error = f"{type(exc).__name__}: {exc}"[:300]
+    return asdict(result)
+
+
+def plan_centers(
+    url: str,
+    *,
+    dong_codes: Iterable[str],
+    week: str,
+    today: date,
+    seconds: float,
+    workers: int | None = None,
+    progress: Callable[[CenterResult], None] | None = None,
+) -> list[CenterResult]:
+    """Plan many centers, `workers` at a time (default: every core)."""
+    codes = list(dong_codes)
+    workers = workers or os.cpu_count() or 1
+    results: list[CenterResult] = []
+    if workers == 1 or len(codes) == 1:
+        for code in codes:
+            r = CenterResult(**plan_center(url, code, week, today.isoformat(), seconds))
+            results.append(r)
+            if progress:
+                progress(r)
+        return results
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(plan_center, url, code, week, today.isoformat(), seconds) for code in codes
+        ]
+        for future in as_completed(futures):
+            r = CenterResult(**future.result())
+            results.append(r)
+            if progress:
+                progress(r)
+    return sorted(results, key=lambda r: r.dong_code)
