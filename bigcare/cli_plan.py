@@ -133,9 +133,12 @@ def demo_outreach(url: str, *, keyring: Keyring, today: date) -> outreach_demo.D
             session.commit()
         with console.status(f"{result.week} 방문 일정: 강남구 주민센터 {len(gu_dongs)}곳"):
             planned = jobs.plan_centers(
-                url, dong_codes=gu_dongs, week=result.week, today=today, seconds=1.0
+                url, dong_codes=gu_dongs, week=result.week, today=today, seconds=0.5
             )
         result.centers = sum(1 for r in planned if not r.error)
+        for r in planned:
+            if r.error:
+                console.print(f"[red]{r.dong_code} 계획 실패: {r.error}[/red]", highlight=False)
         result.visits = sum(r.visits for r in planned)
         result.must_total = sum(r.must_total for r in planned)
         result.must_planned = sum(r.must_planned for r in planned)

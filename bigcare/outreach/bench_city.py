@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -46,8 +47,10 @@ REPLAN_P95_GOAL = 2.0
 KEPT_SHARE_GOAL = 0.90
 
 Progress = Callable[[str, int, int], None]
+HEADINGS = ("센터", "방법", "방문", "필수", "이동(분)", "방문당 이동")
+WIDTHS = (8, 12, 7, 9, 9, 11)
 STAGE_LABELS = {
-    "build": "자료 만들기",
+    "build": "자료 만들기 또는 재사용",
     "reset": "이전 실행 지우기",
     "staff": "방문 직원 만들기",
     "prepare": "규칙으로 대상 고르기",
@@ -447,6 +450,8 @@ def run_city(
                 session, VisitTarget, in_scope, col(VisitTarget.status).in_(["open", "planned"])
             )
 
+        # The pool forks: no child should inherit this process's open connections.
+        engine.dispose()
         tick("plan", 0, len(codes))
         done = 0
 
@@ -544,6 +549,14 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+def _cell(value: object, width: int, *, left: bool = False) -> str:
+    """Pad to `width` terminal columns (Hangul takes two)."""
+    text = str(value)
+    wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in text)
+    pad = " " * max(0, width - len(text) - wide)
+    return text + pad if left else pad + text
+
+
 def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}초"
 
@@ -591,15 +604,28 @@ def format_report(report: CityReport) -> str:
     lines += [
         f"같은 주 문제, 센터당 {report.plan_seconds:g}초: BigCare(한 주 전체 모형) 대 배정 후 "
         "경로(규칙으로 직원·날짜를 정한 뒤 근무마다 경로)",
-        f"  {'센터':<8} {'방법':<10} {'방문':>6} {'필수':>9} {'이동(분)':>9} {'방문당 이동':>10}",
+        "  "
+        + " ".join(
+            _cell(h, w, left=i < 2) for i, (h, w) in enumerate(zip(HEADINGS, WIDTHS, strict=True))
+        ),
     ]
     rows = [(c.dong_code, c.bigcare, c.baseline) for c in report.comparisons]
     for code, a, b in [*rows, ("합계", ours, theirs)]:
         for label, m in (("BigCare", a), ("배정 후 경로", b)):
-            must = f"{m.must_planned}/{m.must_total}"
+            cells = (
+                code if label == "BigCare" else "",
+                label,
+                f"{m.visits:,}",
+                f"{m.must_planned}/{m.must_total}",
+                f"{m.travel_min:,}",
+                f"{m.travel_per_visit:.1f}",
+            )
             lines.append(
-                f"  {code if label == 'BigCare' else '':<8} {label:<10} {m.visits:>6,} "
-                f"{must:>9} {m.travel_min:>9,} {m.travel_per_visit:>10.1f}"
+                "  "
+                + " ".join(
+                    _cell(c, w, left=i < 2)
+                    for i, (c, w) in enumerate(zip(cells, WIDTHS, strict=True))
+                )
             )
     per_visit = d["saving_per_visit"]
     met = per_visit is not None and per_visit >= BASELINE_SAVING_GOAL

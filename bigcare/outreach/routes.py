@@ -26,14 +26,6 @@ WeekQuery = Annotated[str | None, Query(max_length=10)]
 MAX_BULK_ROWS = 40
 
 
-def field_errors(exc: InvalidInput) -> dict[str, str]:
-    """A refused form's errors by field, whichever shape the service gave them in."""
-    errors: Any = exc.errors
-    if isinstance(errors, dict):
-        return {str(k): str(v) for k, v in errors.items()}
-    return by_field(errors)
-
-
 def _labels() -> dict[str, Any]:
     return {
         "outcome_labels": outcomes.OUTCOME_LABELS,
@@ -68,18 +60,23 @@ def _week_url(dong_code: str, week: str) -> str:
 
 @router.post("/outreach/centers/{dong_code}/weeks/{week}/plan", response_model=None)
 def plan(dong_code: str, week: str, session: SessionDep, actor: ActorDep("plan.edit")) -> Response:
-    schedule.week_range(week)  # a bad week is a missing page, as for the page itself
+    schedule.get_place(session, actor=actor, dong_code=dong_code, action="outreach.plan")
+    week = _canonical(week)
     outreach_service.plan_week(
         session, dong_code=dong_code, week=week, actor=actor, today=seoul_today()
     )
     return RedirectResponse(_week_url(dong_code, week), status_code=303)
 
 
-def _plan_id(session: Session, actor: Actor, dong_code: str, week: str) -> int:
+def _canonical(week: str) -> str:
+    """ "2026-w50" → "2026-W50"; a bad week is a missing page, as for the page itself."""
+    return outreach_service.week_of(schedule.week_range(week)[0])
+
+
+def _plan_id(session: Session, actor: Actor, dong_code: str, week: str, action: str) -> int:
     """The week's plan in the actor's scope (NotFound when there is none)."""
-    schedule.get_place(session, actor=actor, dong_code=dong_code, action="outreach.week.read")
-    schedule.week_range(week)
-    found = outreach_service.find_plan(session, dong_code=dong_code, week=week)
+    schedule.get_place(session, actor=actor, dong_code=dong_code, action=action)
+    found = outreach_service.find_plan(session, dong_code=dong_code, week=_canonical(week))
     if found is None:
         raise NotFound("이 주의 방문 계획이 아직 없습니다. '계획 세우기'를 먼저 하세요")
     return found.id or 0
@@ -89,7 +86,7 @@ def _plan_id(session: Session, actor: Actor, dong_code: str, week: str) -> int:
 def replan(
     dong_code: str, week: str, session: SessionDep, actor: ActorDep("plan.edit")
 ) -> Response:
-    plan_id = _plan_id(session, actor, dong_code, week)
+    plan_id = _plan_id(session, actor, dong_code, week, "outreach.replan")
     outreach_service.replan_week(session, plan_id=plan_id, actor=actor, today=seoul_today())
     return RedirectResponse(_week_url(dong_code, week), status_code=303)
 
@@ -98,7 +95,7 @@ def replan(
 def approve(
     dong_code: str, week: str, session: SessionDep, actor: ActorDep("plan.edit")
 ) -> Response:
-    plan_id = _plan_id(session, actor, dong_code, week)
+    plan_id = _plan_id(session, actor, dong_code, week, "outreach.approve")
     outreach_service.approve_week(session, plan_id=plan_id, actor=actor)
     return RedirectResponse(_week_url(dong_code, week), status_code=303)
 
@@ -180,9 +177,8 @@ def record_day(
             refused=refused,
         )
     try:
-        # All or nothing: a refused row undoes the rows recorded before it.
-        with session.begin_nested():
-            outcomes.record_outcomes(session, entries=entries, actor=actor, today=seoul_today())
+        # All or nothing: the service keeps no row when any is refused.
+        outcomes.record_outcomes(session, entries=entries, actor=actor, today=seoul_today())
     except InvalidInput as exc:
         refused |= {"message": exc.message, "errors": _row_errors(exc, entries)}
         return _day_page(
@@ -200,9 +196,8 @@ def record_day(
 def _row_errors(exc: InvalidInput, entries: list[tuple[int, str, str]]) -> dict[str, str]:
     """Bulk errors keyed "outcome-<visit id>" (the service numbers rows from 1)."""
     out: dict[str, str] = {}
-    errors: Any = exc.errors
-    for e in errors if isinstance(errors, list) else []:
-        if isinstance(e, FieldError) and e.row and 0 < e.row <= len(entries):
+    for e in exc.errors:
+        if e.row and 0 < e.row <= len(entries):
             key = "note" if e.field == "note" else "outcome"
             out.setdefault(f"{key}-{entries[e.row - 1][0]}", e.message)
     return out
@@ -275,7 +270,7 @@ def move(
                 actor=actor,
             )
         except InvalidInput as exc:
-            errors = field_errors(exc) or {"staff_id": exc.message}
+            errors = by_field(exc.errors) or {"staff_id": exc.message}
     if errors:
         back = _back(staff)
         refused = {"form": "move", "visit_id": visit_id, "typed": values, "errors": errors}
@@ -328,7 +323,7 @@ def outcome(
             "form": "outcome",
             "visit_id": visit_id,
             "typed": values,
-            "errors": field_errors(exc),
+            "errors": by_field(exc.errors),
             "message": exc.message,
         }
         return _day_page(
@@ -450,7 +445,7 @@ def rule_preview(
             session,
             editing=rule_code,
             form=changes,
-            errors=field_errors(exc),
+            errors=by_field(exc.errors),
             message=exc.message,
         )
     return _rules_page(request, session, editing=rule_code, form=changes, preview=preview)
@@ -475,7 +470,7 @@ def rule_save(
             session,
             editing=rule_code,
             form=changes,
-            errors=field_errors(exc),
+            errors=by_field(exc.errors),
             message=exc.message,
         )
     return RedirectResponse(f"/outreach/rules#rule-{rule_code}", status_code=303)

@@ -6,7 +6,7 @@ shows is access-logged."""
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -363,10 +363,12 @@ def route_geometry(
     width: int = 460,
     height: int = 380,
     pad: int = 30,
+    back_after: Collection[int] = (),
 ) -> Route:
     """Project the center and the day's stops (lat, lon; None = not placed) into an SVG box:
     equirectangular around the points' mean latitude, north up, true proportions. Stops at
-    the same spot share one point labelled with every visit number there."""
+    the same spot share one point labelled with every visit number there. `back_after`: stop
+    numbers after which the route returns to the center (the morning round before lunch)."""
     placed = [(i, s) for i, s in enumerate(stops, start=1) if s is not None]
     everything = [depot, *(s for _, s in placed)]
     lat0 = sum(p[0] for p in everything) / len(everything)
@@ -397,11 +399,14 @@ def route_geometry(
     for i, p in stop_px:
         labels.setdefault(p, []).append(i)
     points = [RoutePoint(x, y, "·".join(map(str, nums))) for (x, y), nums in labels.items()]
-    path = [center, *(p for _, p in stop_px), center]
+    path = [center]
+    for i, p in stop_px:
+        path.append(p)
+        if i in back_after:
+            path.append(center)
+    path.append(center)
     legs = [
-        Leg(a[0], a[1], b[0], b[1], home=n == len(path) - 2)
-        for n, (a, b) in enumerate(itertools.pairwise(path))
-        if a != b
+        Leg(a[0], a[1], b[0], b[1], home=b == center) for a, b in itertools.pairwise(path) if a != b
     ]
     scale_m = max((m for m in SCALE_STEPS if m * scale <= width * 0.3), default=SCALE_STEPS[0])
     return Route(
@@ -426,6 +431,9 @@ class VisitRow:
     household: Household | None
     rule: VisitRule
     partner: OutreachStaff | None = None
+    # The first visit of a half-day: the staff member sets out from the center (mornings
+    # and afternoons are separate rounds, lunch back at the center).
+    from_center: bool = False
 
     @property
     def address(self) -> str:
@@ -554,6 +562,11 @@ def day_view(
     for row in rows:
         other = row.visit.partner_staff_id if row.visit.staff_id == staff_id else row.visit.staff_id
         row.partner = by_id.get(other) if other else None
+    for n, row in enumerate(rows):
+        prev = rows[n - 1].visit if n else None
+        row.from_center = prev is None or (
+            prev.end_min <= staff.lunch_start and row.visit.start_min >= staff.lunch_end
+        )
     leaves = staffing.list_leave(session, staff_ids=[staff_id], start=day, end=day)
     for row in rows:
         audit.record(
@@ -577,7 +590,11 @@ def day_view(
         holiday=calendar.holiday_name(day),
         leave=_leave_label(leaves, day),
         visits=rows,
-        route=route_geometry(place.depot, [r.point for r in rows]),
+        route=route_geometry(
+            place.depot,
+            [r.point for r in rows],
+            back_after={n for n, r in enumerate(rows[1:], start=1) if r.from_center},
+        ),
         colleagues=colleagues,
         week_days=[monday + timedelta(days=i) for i in range(5)],
     )

@@ -162,10 +162,26 @@ def build_week(
             VisitTarget.earliest_on <= days[-1],
         )
     ).all()
+    # A target with a visit still to come in another week's plan is not planned twice (one
+    # left unrecorded in a past week is: it is overdue).
+    elsewhere = set(
+        session.exec(
+            select(Visit.target_id)
+            .join(WeekPlan, col(WeekPlan.id) == Visit.plan_id)
+            .where(
+                WeekPlan.dong_code == dong_code,
+                WeekPlan.week != week,
+                Visit.status == "planned",
+                Visit.day >= from_day,
+            )
+        ).all()
+    )
     targets = [
         t
         for t in targets
-        if t.id not in kept_targets and (t.snooze_until is None or t.snooze_until <= days[-1])
+        if t.id not in kept_targets
+        and t.id not in elsewhere
+        and (t.snooze_until is None or t.snooze_until <= days[-1])
     ]
     kept_rows = session.exec(
         select(VisitTarget).where(col(VisitTarget.id).in_(list(kept_targets)))
@@ -380,17 +396,19 @@ def plan_week(
     plan = find_plan(session, dong_code=dong_code, week=week)
     if plan is not None and plan.status == "approved":
         raise Conflict("승인된 계획입니다. 바뀐 내용은 '다시 계획'으로 반영하세요")
-    if plan is None:
-        plan = WeekPlan(dong_code=dong_code, week=week)
-        session.add(plan)
-        session.flush()
-    kept = _kept(session, plan)
+    kept = _kept(session, plan) if plan is not None else []
     from_day = max(workdays(week)[0], today)
     started = time.perf_counter()
     w = build_week(
         session, dong_code=dong_code, week=week, from_day=from_day, kept=kept, current={}
     )
     result = _solve(w, seconds=seconds)
+    # Written only after the solve: on SQLite the first write takes the database's write
+    # lock, and other centers' jobs must not wait through this center's search.
+    if plan is None:
+        plan = WeekPlan(dong_code=dong_code, week=week)
+        session.add(plan)
+        session.flush()
     _write(session, plan, w, result, from_day=from_day)
     _stats(plan, w, result, time.perf_counter() - started)
     plan.revision += 1

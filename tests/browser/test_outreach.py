@@ -188,14 +188,15 @@ def center(database: TestDatabase, world: World) -> Iterator[Center]:
             session.commit()
 
 
-def _snap(page: Page, name: str, kind: str, *, mobile: bool = False) -> None:
-    """A full-page screenshot in /tmp/shots, at a phone's width (390 px) when mobile."""
+def _snap(page: Page, folder: Path, name: str, kind: str, *, mobile: bool = False) -> None:
+    """A full-page screenshot kept with the other browser tests' and copied to /tmp/shots;
+    mobile: at a phone's width (390 px) instead of the desktop's."""
     SHOTS.mkdir(exist_ok=True)
     width, height = (390, 844) if mobile else (1280, 900)
     page.set_viewport_size({"width": width, "height": height})
-    page.screenshot(
-        path=SHOTS / f"outreach-{name}{'-mobile' if mobile else ''}-{kind}.png", full_page=True
-    )
+    path = folder / f"outreach-{name}{'-mobile' if mobile else ''}-{kind}.png"
+    page.screenshot(path=path, full_page=True)
+    shutil.copy(path, SHOTS / path.name)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -232,9 +233,8 @@ def test_manager_plans_moves_and_approves_then_planner_records_outcomes(
     expect(page.get_by_text("계획되지 않은 대상이 없습니다.")).to_be_visible()
     calendar_table = page.get_by_role("table", name=re.compile("직원별 요일별 방문"))
     expect(calendar_table.locator("tbody tr")).to_have_count(3)
-    _snap(page, "week", kind)
-    _snap(page, "week", kind, mobile=True)
-    shutil.copy(SHOTS / f"outreach-week-{kind}.png", artifacts_dir / f"outreach-week-{kind}.png")
+    _snap(page, artifacts_dir, "week", kind)
+    _snap(page, artifacts_dir, "week", kind, mobile=True)
 
     # The busiest staff-day: its visits in order, one numbered point per visit on the route.
     cells = calendar_table.locator("a.oc-cell")
@@ -248,8 +248,8 @@ def test_manager_plans_moves_and_approves_then_planner_records_outcomes(
     expect(route.locator("text", has_text="주민센터")).to_have_count(1)
     times = page.locator(".oc-time").all_inner_texts()
     assert times == sorted(times)
-    _snap(page, "day", kind)
-    _snap(page, "day", kind, mobile=True)
+    _snap(page, artifacts_dir, "day", kind)
+    _snap(page, artifacts_dir, "day", kind, mobile=True)
 
     # Move the first visit made alone to a colleague on another working day at 15:00.
     first = visits.filter(has_not_text="함께 방문").first
@@ -278,6 +278,13 @@ def test_manager_plans_moves_and_approves_then_planner_records_outcomes(
     page.get_by_role("button", name="승인").click()
     expect(page.locator(".oc-status")).to_contain_text("승인:")
     expect(page.get_by_role("button", name="계획 세우기")).to_have_count(0)
+    # The gu's status page (a center manager sees their own center's row).
+    page.get_by_role("navigation", name="현재 경로").get_by_role("link", name="강남구").click()
+    rows = page.get_by_role("table", name=re.compile("주민센터별 방문 계획")).locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("압구정동")
+    expect(rows.first).to_contain_text("승인")
+    _snap(page, artifacts_dir, "gu-status", kind)
 
     # A planner records last week's visits: the first with its own form, the rest in bulk.
     planner = page.context.browser.new_context(
@@ -294,8 +301,8 @@ def test_manager_plans_moves_and_approves_then_planner_records_outcomes(
         expect(past).to_have_count(3)
         one = past.first
         one.locator("summary", has_text="결과 입력").click()
-        _snap(mine, "day-outcomes", kind)
-        _snap(mine, "day-outcomes", kind, mobile=True)
+        _snap(mine, artifacts_dir, "day-outcomes", kind)
+        _snap(mine, artifacts_dir, "day-outcomes", kind, mobile=True)
         one.get_by_label("결과").select_option(label="완료")
         one.get_by_role("button", name="결과 저장").click()
         # 완료 needs a note: refused, the form stays open with the choice kept.

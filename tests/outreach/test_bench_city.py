@@ -86,6 +86,48 @@ def test_bench_plan_refuses_a_database_it_would_clear() -> None:
     assert "bigcare_bench" in result.output
 
 
+TINY_SOLOMON = """TINY
+
+VEHICLE
+NUMBER     CAPACITY
+  2         50
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+
+    0      0          0           0          0        1000          0
+    1      0         10          10          0        1000         10
+    2     10         10          10          0        1000         10
+    3     10          0          10          0        1000         10
+    4      0         -5          10          0        1000         10
+"""
+
+
+def test_bench_plan_solomon_prints_the_routing_report(tmp_path: Path) -> None:
+    (tmp_path / "TINY.txt").write_text(TINY_SOLOMON)
+    # One tour round the square: 10 + 10 + 10 + sqrt(10² + 5²) + 5.
+    best = 30 + (10**2 + 5**2) ** 0.5 + 5
+    (tmp_path / "BKS_distance.json").write_text(json.dumps({"TINY": {"best_known_cost": best}}))
+    out_json = tmp_path / "solomon.json"
+    args = [
+        "bench",
+        "plan",
+        "--solomon",
+        str(tmp_path),
+        "--seconds",
+        "0.2",
+        "--json",
+        str(out_json),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "명령: bigcare bench plan --solomon" in result.output
+    assert "BigCare (PyVRP" in result.output and "TINY" in result.output
+    rows = json.loads(out_json.read_text("utf-8"))["solomon"]["results"]
+    ours = next(r for r in rows if r["method"] == "pyvrp")
+    assert ours["feasible"] and abs(ours["gap"]) < 0.01
+
+
 def test_bench_plan_needs_solomon_or_city() -> None:
     result = runner.invoke(app, ["bench", "plan"])
     assert result.exit_code == 2

@@ -270,3 +270,14 @@ def test_city_status_adds_up_each_gu_for_a_city_manager(session: Session) -> Non
     assert (row.centers, row.approved, row.visits_planned) == (1, 1, 12)
     assert row.url == f"/outreach/gu/{gu.code}?week={WEEK}"
     assert view.total.centers >= 425
+
+
+def test_route_returns_to_the_center_at_lunch_and_at_the_end() -> None:
+    depot = (37.48, 127.05)
+    route = schedule.route_geometry(depot, [(37.481, 127.051), (37.479, 127.049)], back_after={1})
+    homes = [leg.home for leg in route.legs]
+    # center → 1, 1 → center (lunch), center → 2, 2 → center (end of the day)
+    assert homes == [False, True, False, True]
+    assert (
+        (route.legs[1].x2, route.legs[1].y2) == route.center == (route.legs[2].x1, route.legs[2].y1)
+    )
