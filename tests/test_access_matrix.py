@@ -395,6 +395,15 @@ POSTS: dict[str, tuple[Form, int]] = {
     "/outreach/centers/{dong_code}/weeks/{week}/plan": (_no_form, 409),
     "/outreach/centers/{dong_code}/weeks/{week}/replan": (_no_form, 303),
     "/outreach/centers/{dong_code}/weeks/{week}/approve": (_no_form, 409),
+    "/outreach/centers/{dong_code}/weeks/{week}/leave": (
+        lambda w: {
+            "staff_id": str(w.staff["own"]),
+            "starts_on": "2025-12-10",
+            "ends_on": "2025-12-10",
+            "kind": "annual",
+        },
+        303,
+    ),
     "/outreach/centers/{dong_code}/days/{day}/staff/{staff_id}/outcomes": (
         lambda w: {"visit_id": str(w.visits["own"]), "outcome": "done", "note": "확인"},
         422,

@@ -12,8 +12,10 @@ from functools import cache
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bigcare.auth.service import Actor
 from bigcare.db import make_engine
 from bigcare.outreach import crisis, places, rules, service, targets
+from bigcare.outreach.models import WeekPlan
 from bigcare.privacy.crypto import Keyring
 
 
@@ -37,6 +39,23 @@ def prepare(
     refreshed = targets.refresh_targets(session, today=today, dong_codes=codes)
     places.place_households(session, dong_codes=codes)
     return Prepared(added=refreshed.added, closed=refreshed.closed, signals=signals)
+
+
+def replan_center(
+    session: Session,
+    *,
+    plan_id: int,
+    actor: Actor,
+    keyring: Keyring,
+    today: date,
+    seconds: float = 1.0,
+) -> WeekPlan:
+    """다시 계획 from the schedule page: new crisis signals and rule targets of the center
+    first (a new urgent household), then the warm re-plan of the rest of the week."""
+    plan = service.get_plan(session, plan_id)
+    service.check_center_scope(session, actor=actor, dong_code=plan.dong_code)
+    prepare(session, keyring=keyring, today=today, dong_codes=[plan.dong_code])
+    return service.replan_week(session, plan_id=plan_id, actor=actor, today=today, seconds=seconds)
 
 
 @dataclass

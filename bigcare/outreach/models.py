@@ -179,6 +179,8 @@ class Visit(SQLModel, table=True):
     __table_args__ = (
         Index("ix_visit_plan_day", "plan_id", "day"),
         Index("ix_visit_staff_day", "staff_id", "day"),
+        # Who knows the household (its last done visit), per household.
+        Index("ix_visit_household_status", "household_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -33,7 +33,6 @@ OUTCOME_LABELS = {
 }
 STATUS_LABELS = {"planned": "예정", "cancelled": "취소", **OUTCOME_LABELS}
 REVISIT_RULE = "revisit"
-REVISIT_WITHIN_WORKING_DAYS = 3
 REFUSAL_SNOOZE_DAYS = 180
 UNREACHABLE_RETRY_DAYS = 7
 CARD_LEFT = "방문 안내문(연락 카드)을 남김"
@@ -159,8 +158,9 @@ def _absent(session: Session, *, visit: Visit, target: VisitTarget, today: date,
             cycle=f"visit-{visit.id}",
             priority=min(rule.priority, target.priority),
             must_visit=True,
-            due_on=calendar.add_working_days(today, REVISIT_WITHIN_WORKING_DAYS),
-            earliest_on=calendar.add_working_days(today, 1),
+            # The revisit rule's due days and wait count working days from today.
+            due_on=calendar.add_working_days(today, max(1, rule.due_days)),
+            earliest_on=calendar.add_working_days(today, int(rule.params.get("wait_days", 1))),
             reason=f"{visit.day:%m/%d} 부재 후 재방문",
             windows=target.windows,
             avoid_days=target.avoid_days,

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from bigcare.auth.deps import ActorDep
+from bigcare.auth.deps import ActorDep, KeyringDep
 from bigcare.auth.service import Actor
 from bigcare.db import SessionDep, seoul_today
 from bigcare.errors import FieldError, InvalidInput, NotFound, by_field
-from bigcare.outreach import outcomes, rules, schedule
+from bigcare.outreach import calendar, jobs, outcomes, rules, schedule, staffing
 from bigcare.outreach import service as outreach_service
 from bigcare.templating import templates
 
@@ -31,6 +31,7 @@ def _labels() -> dict[str, Any]:
         "outcome_labels": outcomes.OUTCOME_LABELS,
         "hm": schedule.hm,
         "day_label": schedule.day_label,
+        "leave_labels": calendar.LEAVE_LABELS,
         "today": seoul_today(),
     }
 
@@ -84,11 +85,60 @@ def _plan_id(session: Session, actor: Actor, dong_code: str, week: str, action: 
 
 @router.post("/outreach/centers/{dong_code}/weeks/{week}/replan", response_model=None)
 def replan(
-    dong_code: str, week: str, session: SessionDep, actor: ActorDep("plan.edit")
+    dong_code: str,
+    week: str,
+    session: SessionDep,
+    keyring: KeyringDep,
+    actor: ActorDep("plan.edit"),
 ) -> Response:
     plan_id = _plan_id(session, actor, dong_code, week, "outreach.replan")
-    outreach_service.replan_week(session, plan_id=plan_id, actor=actor, today=seoul_today())
+    jobs.replan_center(session, plan_id=plan_id, actor=actor, keyring=keyring, today=seoul_today())
     return RedirectResponse(_week_url(dong_code, week), status_code=303)
+
+
+@router.post("/outreach/centers/{dong_code}/weeks/{week}/leave", response_model=None)
+def leave(
+    dong_code: str,
+    week: str,
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep("plan.edit"),
+    staff_id: Annotated[int, Form()],
+    starts_on: Annotated[date, Form()],
+    ends_on: Annotated[date, Form()],
+    kind: Short,
+    half: Short = "",
+) -> Response:
+    schedule.get_place(session, actor=actor, dong_code=dong_code, action="outreach.leave")
+    try:
+        staffing.add_leave(
+            session,
+            staff_id=staff_id,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            kind=kind,
+            half=half or None,
+            actor=actor,
+            dong_code=dong_code,
+        )
+    except InvalidInput as exc:
+        view = schedule.week_view(
+            session, actor=actor, dong_code=dong_code, week=week, today=seoul_today()
+        )
+        typed = {
+            "staff_id": staff_id,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "kind": kind,
+            "half": half,
+        }
+        return templates.TemplateResponse(
+            request,
+            "outreach/week.html",
+            {"view": view, "leave_errors": by_field(exc.errors), "leave_typed": typed, **_labels()},
+            status_code=422,
+        )
+    return RedirectResponse(_week_url(dong_code, week) + "#leave", status_code=303)
 
 
 @router.post("/outreach/centers/{dong_code}/weeks/{week}/approve", response_model=None)

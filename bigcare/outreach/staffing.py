@@ -65,10 +65,14 @@ def add_leave(
     kind: str,
     half: str | None,
     actor: Actor,
+    dong_code: str | None = None,
 ) -> StaffLeave:
     """Record leave (sick leave on the day included); the week's plan is then re-planned by
-    the caller. Raises InvalidInput, NotFound."""
+    the caller. `dong_code`: the center the form was on (the staff member must be its own).
+    Raises InvalidInput, NotFound."""
     staff = get_staff(session, staff_id)
+    if dong_code is not None and staff.dong_code != dong_code:
+        raise NotFound("방문 직원을 찾을 수 없습니다")
     errors = FormErrors()
     if kind not in LEAVE_LABELS:
         errors.add("kind", "휴가 종류를 고르세요")

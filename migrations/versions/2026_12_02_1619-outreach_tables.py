@@ -224,6 +224,7 @@ def upgrade() -> None:
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.create_index("ix_visit_plan_day", ["plan_id", "day"], unique=False)
         batch_op.create_index("ix_visit_staff_day", ["staff_id", "day"], unique=False)
+        batch_op.create_index("ix_visit_household_status", ["household_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_visit_target_id"), ["target_id"], unique=False)
 
     op.create_table(
@@ -268,6 +269,7 @@ def downgrade() -> None:
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_visit_target_id"))
         batch_op.drop_index("ix_visit_staff_day")
+        batch_op.drop_index("ix_visit_household_status")
         batch_op.drop_index("ix_visit_plan_day")
 
     op.drop_table("visit")

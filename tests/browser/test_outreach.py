@@ -20,6 +20,7 @@ from bigcare.auth.permissions import Role
 from bigcare.cases.models import Household, HouseholdMember
 from bigcare.db import KST
 from bigcare.outreach import calendar, service
+from bigcare.outreach import rules as outreach_rules
 from bigcare.outreach.models import (
     OutreachStaff,
     StaffLeave,
@@ -92,7 +93,9 @@ def center(database: TestDatabase, world: World) -> Iterator[Center]:
     past_day = _past_working_day(today)
     with Session(database.engine) as session:
         added_rules = [
-            code for code in outreach_world.RULES if session.get(VisitRule, code) is None
+            r["code"]
+            for r in outreach_rules.load_rule_file()
+            if session.get(VisitRule, r["code"]) is None
         ]
         outreach_world.make_rules(session)
         staff = [
@@ -132,7 +135,8 @@ def center(database: TestDatabase, world: World) -> Iterator[Center]:
                     person_id=person_id, household_id=household.id or 0, relation="본인"
                 )
             )
-            priority, must, _, _ = outreach_world.RULES[rule]
+            found = session.get(VisitRule, rule)
+            priority, must = found.priority, found.must_visit
             target = VisitTarget(
                 rule_code=rule,
                 person_id=person_id,

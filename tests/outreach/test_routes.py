@@ -76,8 +76,8 @@ def test_week_page_shows_each_staff_member_with_visits_per_day(
     assert cell and cell.group(1) == "3"
     for label in ("계획 세우기", "다시 계획", "승인"):
         assert f">{label}</button>" in html
-    # Logout and the three plan forms carry the session's CSRF token.
-    assert html.count(f'name="csrf_token" value="{browser.csrf}"') == 4  # type: ignore[attr-defined]
+    # Logout, the three plan forms and the leave form carry the session's CSRF token.
+    assert html.count(f'name="csrf_token" value="{browser.csrf}"') == 5  # type: ignore[attr-defined]
     assert f'href="/outreach/centers/{dong.code}/weeks/2026-W01"' in html
 
 
@@ -379,3 +379,34 @@ def test_unknown_week_in_the_url_is_not_found(
     assert browser.get("/outreach/city?week=nope").status_code == 404
     plans = session.exec(select(WeekPlan).where(col(WeekPlan.dong_code) == dong.code)).all()
     assert plans == []
+
+
+def test_sick_leave_from_the_week_page_then_replan_moves_that_staff_members_visits(
+    client: TestClient, session: Session, dong: Dong, keyring: Keyring
+) -> None:
+    sick = world.make_staff(session, dong)
+    world.make_staff(session, dong)
+    week = service.week_of(seoul_today() + timedelta(days=7))
+    days = service.workdays(week)
+    for i in range(6):
+        # Re-visits: the refresh before a re-plan never closes them (no rule selects them).
+        world.make_target(
+            session, dong, keyring=keyring, rule="revisit", due=days[0], offset=(0.001 * i, 0.0)
+        )
+    plan = service.plan_week(
+        session, dong_code=dong.code, week=week, actor=None, today=seoul_today(), seconds=0.3
+    )
+    assert any(v.staff_id == sick.id for v in service.plan_visits(session, plan.id or 0))
+    browser = signed_in(client, session, Role.CENTER_MANAGER, dong.code)
+    url = f"/outreach/centers/{dong.code}/weeks/{week}"
+    backwards = {"staff_id": sick.id, "starts_on": days[1], "ends_on": days[0], "kind": "sick"}
+    refused = post(browser, f"{url}/leave", backwards)
+    assert refused.status_code == 422
+    assert "끝나는 날이 시작하는 날보다 앞섭니다" in refused.text
+    whole_week = {"staff_id": sick.id, "starts_on": days[0], "ends_on": days[-1], "kind": "sick"}
+    assert post(browser, f"{url}/leave", whole_week).status_code == 303
+    assert post(browser, f"{url}/replan").status_code == 303
+    visits = service.plan_visits(session, plan.id or 0)
+    assert len(visits) >= 6  # plus any lone 75+ resident the refresh found
+    assert not [v for v in visits if v.staff_id == sick.id]
+    assert plan.moved_last and plan.moved_last > 0

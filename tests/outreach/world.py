@@ -8,39 +8,15 @@ from sqlmodel import Session
 from bigcare.auth.models import User
 from bigcare.cases.models import Household, HouseholdMember
 from bigcare.districts.models import Center, Dong
+from bigcare.outreach import rules
 from bigcare.outreach.models import OutreachStaff, VisitRule, VisitTarget
 from bigcare.privacy.crypto import Keyring
 from tests import factories
 
-RULES = {
-    # code: (priority, must, roles, minutes)
-    "crisis": (1, True, ["planner"], 60),
-    "age65": (2, True, ["planner", "nurse"], 50),
-    "revisit": (2, True, ["planner"], 30),
-    "case_monitoring": (3, False, ["planner"], 40),
-    "alone75": (4, False, ["planner"], 40),
-    "birth": (3, True, ["nurse"], 50),
-}
-
 
 def make_rules(session: Session) -> None:
-    """The rules the tests use (when the seeded ones are not there)."""
-    for code, (priority, must, roles, minutes) in RULES.items():
-        if session.get(VisitRule, code) is None:
-            session.add(
-                VisitRule(
-                    code=code,
-                    name=code,
-                    selector=code,
-                    priority=priority,
-                    must_visit=must,
-                    due_days=14,
-                    roles=roles,
-                    duration_min=minutes,
-                    covers=["안부 확인"],
-                )
-            )
-    session.flush()
+    """The visit rules of seed_data/visit_rules.yaml (when not seeded yet)."""
+    rules.seed_rules(session)
 
 
 def make_center(session: Session) -> Dong:
@@ -83,7 +59,9 @@ def make_target(
     session.add(household)
     session.flush()
     session.add(HouseholdMember(person_id=person.id or 0, household_id=household.id or 0))
-    priority, must, _, _ = RULES[rule]
+    found = session.get(VisitRule, rule)
+    assert found is not None, f"rule {rule} is not seeded"
+    priority, must = found.priority, found.must_visit
     target = VisitTarget(
         rule_code=rule,
         person_id=person.id or 0,
