@@ -22,8 +22,9 @@ from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.cases import service as cases_service
 from bigcare.cli import QuerylessAccessLog, app
 from bigcare.config import get_settings
-from bigcare.db import make_engine
+from bigcare.db import make_engine, seoul_today
 from bigcare.linkage.models import Person
+from bigcare.outreach import calendar as outreach_calendar
 from bigcare.privacy.crypto import Keyring, read_key_file, write_key_file
 from bigcare.privacy.rrn import parse_rrn
 from tests.conftest import ScratchDatabases, TestDatabase
@@ -96,6 +97,20 @@ def test_demo_no_serve_builds_a_fresh_database_here(
         _count(url, "welfare_case WHERE assessed_on IS NULL AND assessment_due < date('now')") >= 1
     )
     assert "사례 12건" in result.output
+    # Outreach: rules seeded, staff at every center, the demo gu's 22 centers planned with
+    # every must-visit in, and on a working day today's first visits recorded and re-planned.
+    assert _count(url, "visit_rule") == 7
+    assert _count(url, "(SELECT DISTINCT dong_code FROM outreach_staff) AS s") == 424
+    assert _count(url, "week_plan WHERE dong_code LIKE '11230%'") == 22
+    assert _count(url, "week_plan WHERE must_planned < must_total") == 0
+    assert (
+        _count(url, "visit v JOIN week_plan p ON p.id = v.plan_id WHERE p.dong_code = '1123068'")
+        > 5
+    )
+    if outreach_calendar.is_working_day(seoul_today()):
+        assert _count(url, "visit WHERE status = 'done'") == 1
+        assert _count(url, "visit_target WHERE rule_code = 'revisit'") == 1
+    assert "찾아가는 동주민센터" in result.output
 
 
 def test_db_upgrade_seed_and_current(database_url: str) -> None:

@@ -31,6 +31,7 @@ from bigcare.outreach.models import (
     OutreachStaff,
     StaffLeave,
     Visit,
+    VisitRule,
     VisitTarget,
     WeekPlan,
 )
@@ -63,14 +64,16 @@ STAGE_LABELS = {
 
 @dataclass
 class MustGap:
-    """A center that left a must-visit out: the must-visits' minutes against the minutes of
-    the shifts that could make them, and whether they all fit when planned alone."""
+    """A center that left a must-visit out: the must-visits' minutes and number against the
+    minutes and visit places of the shifts that could make them, and whether they all fit
+    when planned alone (if so, the planner failed; if not, capacity did)."""
 
     dong_code: str
     must_total: int
     must_planned: int
     must_min: int
     capacity_min: int
+    capacity_visits: int
     fits_alone: bool
 
 
@@ -201,11 +204,13 @@ def kept_share(replans: Sequence[Replan]) -> float | None:
 
 
 def reset_outreach(session: Session) -> None:
-    """Clear what an earlier run left (staff, targets, plans, visits, signals, coordinates), so
-    every run of a reused bench database measures the same work from the same start."""
+    """Clear what an earlier run left (rules, staff, targets, plans, visits, signals,
+    coordinates), so every run of a reused bench database measures the same work from the
+    same start, with the rules as seed_data ships them (seeding never overwrites a rule)."""
     for model in (Visit, WeekPlan, VisitTarget, StaffLeave, HouseholdPreference, CrisisSignal):
         session.execute(delete(model))
     session.execute(delete(OutreachStaff))
+    session.execute(delete(VisitRule))
     session.execute(
         update(Household).where(col(Household.lat).is_not(None)).values(lat=None, lon=None)
     )
@@ -263,6 +268,7 @@ def must_gap(
         must_planned=result.must_planned,
         must_min=sum(j.duration for j in must),
         capacity_min=sum(s.end - s.start for s in w.shifts if s.kind in kinds),
+        capacity_visits=sum(s.max_visits for s in w.shifts if s.kind in kinds),
         fits_alone=bool(must) and not alone.unplanned,
     )
 
@@ -592,7 +598,7 @@ def format_report(report: CityReport) -> str:
         )
         lines.append(
             f"  {g.dong_code}: 필수 {g.must_planned}/{g.must_total}, 필수 방문 {g.must_min:,}분 / "
-            f"맞는 근무 {g.capacity_min:,}분 — {verdict}"
+            f"맞는 근무 {g.capacity_min:,}분, 방문 자리 {g.capacity_visits}건 — {verdict}"
         )
     share = d["travel_share_of_out"]
     lines.append(

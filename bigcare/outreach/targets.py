@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bigcare import db
 from bigcare.cases.models import Case, Household, HouseholdMember
 from bigcare.linkage.models import Person
-from bigcare.outreach import rules
+from bigcare.outreach import rules, selectors
 from bigcare.outreach.models import (
     HouseholdPreference,
     OutreachStaff,
@@ -53,7 +53,7 @@ def _rules_to_run(session: Session, rule_codes: Iterable[str] | None) -> list[Vi
     else:
         found = [rules.get_rule(session, code) for code in dict.fromkeys(rule_codes)]
     # Re-visits follow failed visits (outcome service): refreshing never adds or closes them.
-    return [r for r in found if r.selector != rules.REVISIT]
+    return [r for r in found if r.selector != selectors.REVISIT]
 
 
 def refresh_targets(
@@ -69,7 +69,7 @@ def refresh_targets(
     scope = sorted(set(dong_codes)) if dong_codes is not None else None
     result = RefreshResult()
     for rule in _rules_to_run(session, rule_codes):
-        selected = rules.select_for_rule(session, rule=rule, today=today, dong_codes=scope)
+        selected = selectors.select_for_rule(session, rule=rule, today=today, dong_codes=scope)
         added, moved = _add_missing(session, rule=rule, selected=selected, today=today)
         closed, moved_away = _close_unselected(
             session, rule=rule, selected=selected, today=today, scope=scope
@@ -123,7 +123,7 @@ def _move(session: Session, moves: dict[int, tuple[int | None, str]]) -> None:
 
 
 def _add_missing(
-    session: Session, *, rule: VisitRule, selected: list[rules.Selected], today: date
+    session: Session, *, rule: VisitRule, selected: list[selectors.Selected], today: date
 ) -> tuple[int, int]:
     """Insert the selected (person, cycle) pairs the rule has no target for yet, except for
     persons who refused and asked not to be visited again before a date; (added, moved)."""
@@ -274,7 +274,7 @@ def _close_unselected(
     session: Session,
     *,
     rule: VisitRule,
-    selected: list[rules.Selected],
+    selected: list[selectors.Selected],
     today: date,
     scope: list[str] | None,
 ) -> tuple[int, int]:
