@@ -267,6 +267,11 @@ def bench_plan(
         today = seoul_today()
         week = week or service.week_of(date.fromordinal(today.toordinal() + 7))
         codes = [c.strip() for c in centers.split(",") if c.strip()] if centers else None
+        try:
+            service.parse_week(week)
+        except BigCareError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
         url = _bench_database(database_url, persons, rebuild)
         command = (
             f"bigcare bench plan --city --persons {persons} --week {week} "
@@ -276,11 +281,6 @@ def bench_plan(
             + (" --rebuild" if rebuild else "")
         )
         console.print(f"명령: {command}", highlight=False, soft_wrap=True)
-        try:
-            service.parse_week(week)
-        except BigCareError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
         began = time.perf_counter()
         with cli_web._database(url, cli_web.DEFAULT_PG, keep=True) as url:
             machine = f"{cli_web._machine(url)}, {platform.platform()}"

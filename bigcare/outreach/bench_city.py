@@ -48,6 +48,7 @@ REPLAN_P95_GOAL = 2.0
 KEPT_SHARE_GOAL = 0.90
 
 Progress = Callable[[str, int, int], None]
+KIND_LABELS = {"planner": "복지플래너", "nurse": "방문간호사", "pair": "2인 방문"}
 HEADINGS = ("센터", "방법", "방문", "필수", "이동(분)", "방문당 이동")
 WIDTHS = (8, 12, 7, 9, 9, 11)
 STAGE_LABELS = {
@@ -75,6 +76,9 @@ class MustGap:
     capacity_min: int
     capacity_visits: int
     fits_alone: bool
+    # Per kind of visit (planner, nurse, pair): [must-visits, their minutes, visit places and
+    # minutes of the shifts of that kind].
+    kinds: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -270,6 +274,15 @@ def must_gap(
         capacity_min=sum(s.end - s.start for s in w.shifts if s.kind in kinds),
         capacity_visits=sum(s.max_visits for s in w.shifts if s.kind in kinds),
         fits_alone=bool(must) and not alone.unplanned,
+        kinds={
+            kind: [
+                sum(1 for j in must if j.kind == kind),
+                sum(j.duration for j in must if j.kind == kind),
+                sum(s.max_visits for s in w.shifts if s.kind == kind),
+                sum(s.end - s.start for s in w.shifts if s.kind == kind),
+            ]
+            for kind in sorted(kinds)
+        },
     )
 
 
@@ -596,9 +609,12 @@ def format_report(report: CityReport) -> str:
             if g.fits_alone
             else "필수만으로도 다 들어가지 않음: 인력 부족"
         )
+        by_kind = "; ".join(
+            f"{KIND_LABELS.get(k, k)} 필수 {n}건 {m:,}분 / 자리 {places}건 {minutes:,}분"
+            for k, (n, m, places, minutes) in g.kinds.items()
+        )
         lines.append(
-            f"  {g.dong_code}: 필수 {g.must_planned}/{g.must_total}, 필수 방문 {g.must_min:,}분 / "
-            f"맞는 근무 {g.capacity_min:,}분, 방문 자리 {g.capacity_visits}건 — {verdict}"
+            f"  {g.dong_code}: 필수 {g.must_planned}/{g.must_total} ({by_kind}) — {verdict}"
         )
     share = d["travel_share_of_out"]
     lines.append(

@@ -2,7 +2,6 @@
 the planner fills. Lunch is respected by planning the morning and the afternoon as separate
 shifts that both start and end at the center."""
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -118,25 +117,37 @@ class PairHalf:
     nurse: HalfDay
 
 
-def pair_halves(halves: Sequence[HalfDay], pair_minutes: int) -> list[PairHalf]:
+def pair_halves(
+    halves: Sequence[HalfDay],
+    pair_minutes: int,
+    *,
+    must_minutes: int = 0,
+    planner_reserve: tuple[int, int] = (0, 0),
+) -> list[PairHalf]:
     """Choose the half-days a planner and a nurse go out together, enough for `pair_minutes`
     of joint visits (with a quarter on top for travel), spread over the week: mornings
     first, each nurse in turn, the planner with the fewest joint halves so far. PyVRP has no
-    synchronised two-person visits, so a pair is planned as one team for its half-days."""
+    synchronised two-person visits, so a pair is planned as one team for its half-days.
+
+    The `must_minutes` of joint must-visits are covered whatever they cost; beyond them a
+    joint half-day is taken only while the planners keep `planner_reserve` (visits, minutes)
+    of their own half-days for their own must-visits: an optional joint visit never takes
+    the place a planner's must-visit needs."""
     if pair_minutes <= 0:
         return []
     nurses = [h for h in halves if h.role == "nurse"]
     planners = [h for h in halves if h.role == "planner"]
     if not nurses or not planners:
         return []
-    length = max(h.end - h.start for h in nurses)
-    wanted = math.ceil(pair_minutes * 1.25 / max(length, 1))
+    places = sum(p.max_visits for p in planners)
+    minutes = sum(p.end - p.start for p in planners)
     used: set[HalfDay] = set()
     joint: dict[int, int] = {}
     out: list[PairHalf] = []
+    covered = 0
     order = sorted(nurses, key=lambda h: (HALVES.index(h.half), h.day, h.staff_id))
     for nurse in order:
-        if len(out) >= wanted:
+        if covered >= pair_minutes * 1.25:
             break
         free = [
             p for p in planners if p not in used and p.day == nurse.day and p.half == nurse.half
@@ -144,7 +155,15 @@ def pair_halves(halves: Sequence[HalfDay], pair_minutes: int) -> list[PairHalf]:
         if not free:
             continue
         planner = min(free, key=lambda p: (joint.get(p.staff_id, 0), p.staff_id))
+        if covered >= must_minutes * 1.25 and (
+            places - planner.max_visits < planner_reserve[0]
+            or minutes - (planner.end - planner.start) < planner_reserve[1]
+        ):
+            continue
         used.update((planner, nurse))
         joint[planner.staff_id] = joint.get(planner.staff_id, 0) + 1
+        places -= planner.max_visits
+        minutes -= planner.end - planner.start
+        covered += min(planner.end, nurse.end) - max(planner.start, nurse.start)
         out.append(PairHalf(planner, nurse))
     return out

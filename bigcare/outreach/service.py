@@ -99,6 +99,11 @@ def plan_visits(session: Session, plan_id: int) -> list[Visit]:
     )
 
 
+def _must(target: VisitTarget, week_end: date) -> bool:
+    """A must-visit target is required this week once it is due by the week's end."""
+    return target.must_visit and target.due_on <= week_end
+
+
 def _kind(rule: VisitRule) -> str:
     roles = set(rule.roles)
     if {"planner", "nurse"} <= roles:
@@ -209,10 +214,25 @@ def build_week(
             coords.append(points.get(household_id or 0, depot))
         return point_of[household_id]
 
-    pair_min = sum(
-        w.rules[t.rule_code].duration_min for t in targets if _kind(w.rules[t.rule_code]) == "pair"
+    # Joint half-days are sized from the joint visits (must ones first), keeping the
+    # planners' own half-days for their own must-visits (with a quarter for travel).
+    def minutes(kind: str, must: bool | None) -> tuple[int, int]:
+        picked = [
+            t
+            for t in targets
+            if _kind(w.rules[t.rule_code]) == kind and (must is None or _must(t, days[-1]) == must)
+        ]
+        return len(picked), sum(w.rules[t.rule_code].duration_min for t in picked)
+
+    _, pair_min = minutes("pair", None)
+    _, pair_must = minutes("pair", True)
+    planner_must, planner_must_min = minutes("planner", True)
+    pairs = calendar.pair_halves(
+        halves,
+        pair_min,
+        must_minutes=pair_must,
+        planner_reserve=(planner_must, round(planner_must_min * 1.25)),
     )
-    pairs = calendar.pair_halves(halves, pair_min)
     used = {h for p in pairs for h in (p.planner, p.nurse)}
     day_index = {d: i for i, d in enumerate(days)}
     for p in pairs:
@@ -258,8 +278,7 @@ def build_week(
                 duration=rule.duration_min,
                 kind=_kind(rule),
                 priority=t.priority,
-                # A must-visit is required this week once it is due by the week's end.
-                must=t.must_visit and t.due_on <= days[-1],
+                must=_must(t, days[-1]),
                 days=allowed,
                 windows=tuple((a, b) for a, b in t.windows),
                 known_team=(t.known_staff_id,) if t.known_staff_id else None,

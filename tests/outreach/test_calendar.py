@@ -67,10 +67,11 @@ def test_joint_half_days_cover_the_pair_visits_and_spread_over_the_week() -> Non
     week = [date(2026, 12, 7 + i) for i in range(5)]
     halves = calendar.staff_halves([_staff(1), _staff(2), _staff(3, "nurse")], [], week)
     pairs = calendar.pair_halves(halves, pair_minutes=5 * 60)
-    # 5 h of joint visits (+25 %) over 5 h half-days needs two joint half-days.
-    assert len(pairs) == 2
+    # 5 h of joint visits (+25 %) over 3 h mornings needs three joint mornings.
+    assert len(pairs) == 3
     assert all(p.planner.day == p.nurse.day and p.planner.half == p.nurse.half for p in pairs)
-    assert len({p.planner.day for p in pairs}) == 2
+    assert {p.planner.half for p in pairs} == {"am"}
+    assert len({p.planner.day for p in pairs}) == 3
     assert {p.planner.staff_id for p in pairs} == {1, 2}  # shared between the planners
     assert calendar.pair_halves(halves, pair_minutes=0) == []
 
@@ -86,3 +87,19 @@ def test_walks_nearby_and_rides_transit_farther() -> None:
     assert m[0, 2] < walk_far  # transit beats a 100-minute walk
     assert 30 <= m[0, 2] <= 40  # 10 min access + 7.2 km at 300 m/min
     assert (m == m.T).all()
+
+
+def test_optional_joint_visits_never_take_the_half_days_a_planners_must_visits_need() -> None:
+    week = [date(2026, 12, 7 + i) for i in range(5)]
+    halves = calendar.staff_halves([_staff(1), _staff(2, "nurse")], [], week)
+    # Ten hours of joint visits wanted, none of them must; the planner's 30 places are
+    # needed for 26 must-visits of their own: at most one joint half-day (2 or 4 places).
+    pairs = calendar.pair_halves(halves, 600, must_minutes=0, planner_reserve=(26, 0))
+    taken = sum(p.planner.max_visits for p in pairs)
+    assert 30 - taken >= 26
+    # Joint must-visits are covered even so.
+    forced = calendar.pair_halves(halves, 600, must_minutes=600, planner_reserve=(26, 0))
+    assert (
+        sum(min(p.planner.end, p.nurse.end) - max(p.planner.start, p.nurse.start) for p in forced)
+        >= 600
+    )
