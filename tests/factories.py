@@ -2,6 +2,7 @@
 
 import random
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from faker import Faker
@@ -22,10 +23,18 @@ from bigcare.privacy import rrn as rrns
 from bigcare.privacy.crypto import Keyring
 
 
+def _free_code(session: Session, model: type, draw: Callable[[], str]) -> str:
+    """A random code not taken yet in this test's database (two tests' random codes may meet)."""
+    while True:
+        code = draw()
+        if session.get(model, code) is None:
+            return code
+
+
 def make_gu(session: Session, **overrides: object) -> Gu:
     """A gu outside Seoul's real code range (real ones are 11010–11250)."""
     values: dict[str, object] = {
-        "code": f"119{secrets.randbelow(100):02d}",
+        "code": _free_code(session, Gu, lambda: f"119{secrets.randbelow(100):02d}"),
         "name": f"시험{secrets.token_hex(2)}구",
         "lat": 37.55,
         "lon": 126.98,
@@ -40,7 +49,7 @@ def make_dong(session: Session, *, gu: Gu | None = None, **overrides: object) ->
     """A dong in `gu` (a new test gu when not given)."""
     gu = gu or make_gu(session)
     values: dict[str, object] = {
-        "code": f"{gu.code}{secrets.randbelow(100):02d}",
+        "code": _free_code(session, Dong, lambda: f"{gu.code}{secrets.randbelow(100):02d}"),
         "gu_code": gu.code,
         "name": f"시험{secrets.token_hex(2)}동",
         "lat": 37.55,

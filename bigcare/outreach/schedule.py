@@ -202,6 +202,22 @@ def _leave_label(leaves: Sequence[StaffLeave], day: date) -> str | None:
     return None
 
 
+def _log_shown(
+    session: Session,
+    actor: Actor,
+    action: str,
+    person_ids: Sequence[int | None],
+    *,
+    shown: str,
+    page: str,
+) -> None:
+    """One access-log row per person a page shows; one for the page when it shows nobody."""
+    for person_id in person_ids:
+        audit.record(session, actor=actor, action=action, subject=person_id, target=shown)
+    if not person_ids:
+        audit.record(session, actor=actor, action=action, target=page)
+
+
 def week_view(
     session: Session, *, actor: Actor, dong_code: str, week: str, today: date
 ) -> WeekView:
@@ -243,18 +259,14 @@ def week_view(
                     cell.visit_min += v.end_min - v.start_min
                     cell.travel_min += v.travel_min
     unplanned, total = _unplanned(session, dong_code=dong_code, until=sunday)
-    for row_ in unplanned:
-        audit.record(
-            session,
-            actor=actor,
-            action="outreach.week.read",
-            subject=row_.person.id,
-            target=f"week:{dong_code} {week} (미계획 대상)",
-        )
-    if not unplanned:
-        audit.record(
-            session, actor=actor, action="outreach.week.read", target=f"week:{dong_code} {week}"
-        )
+    _log_shown(
+        session,
+        actor,
+        "outreach.week.read",
+        [r.person.id for r in unplanned],
+        shown=f"week:{dong_code} {week} (미계획 대상)",
+        page=f"week:{dong_code} {week}",
+    )
     return WeekView(
         place=place,
         week=week,
@@ -568,18 +580,14 @@ def day_view(
             prev.end_min <= staff.lunch_start and row.visit.start_min >= staff.lunch_end
         )
     leaves = staffing.list_leave(session, staff_ids=[staff_id], start=day, end=day)
-    for row in rows:
-        audit.record(
-            session,
-            actor=actor,
-            action="outreach.day.read",
-            subject=row.person.id,
-            target=f"staff:{staff_id} {day.isoformat()}",
-        )
-    if not rows:
-        audit.record(
-            session, actor=actor, action="outreach.day.read", target=f"staff:{staff_id} {day}"
-        )
+    _log_shown(
+        session,
+        actor,
+        "outreach.day.read",
+        [r.person.id for r in rows],
+        shown=f"staff:{staff_id} {day.isoformat()}",
+        page=f"staff:{staff_id} {day}",
+    )
     monday, _ = week_range(week)
     return DayView(
         place=place,
