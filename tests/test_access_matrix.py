@@ -395,6 +395,7 @@ POSTS: dict[str, tuple[Form, int]] = {
     "/outreach/centers/{dong_code}/weeks/{week}/plan": (_no_form, 409),
     "/outreach/centers/{dong_code}/weeks/{week}/replan": (_no_form, 303),
     "/outreach/centers/{dong_code}/weeks/{week}/approve": (_no_form, 409),
+    "/outreach/centers/{dong_code}/weeks/{week}/leave/{leave_id}/cancel": (_no_form, 404),
     "/outreach/centers/{dong_code}/weeks/{week}/leave": (
         lambda w: {
             "staff_id": str(w.staff["own"]),
@@ -457,6 +458,8 @@ PARAMS: dict[str, Callable[[World, str], object]] = {
     "staff_id": lambda w, v: w.staff[v],
     "visit_id": lambda w, v: w.visits[v],
     "rule_code": lambda w, v: w.rule_code,
+    # No such leave: whoever may cancel gets 404 (a real one would be gone after one call).
+    "leave_id": lambda w, v: 999_999,
 }
 # Parameters that name a row someone owns; dong and gu codes name reference data, which
 # every staff account reads whatever its scope.

@@ -105,6 +105,7 @@ ACTION_LABELS = {
     "outreach.move": "방문 옮기기",
     "outreach.outcome": "방문 결과 입력",
     "outreach.leave": "방문 직원 휴가 기록",
+    "outreach.leave.cancel": "방문 직원 휴가 취소",
     "person.move": "대상자 이사 처리",
     "sheet.print": "방문 기록지 인쇄",
     "report.export": "보고서 내려받기",

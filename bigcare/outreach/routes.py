@@ -96,6 +96,17 @@ def replan(
     return RedirectResponse(_week_url(dong_code, week), status_code=303)
 
 
+@router.post(
+    "/outreach/centers/{dong_code}/weeks/{week}/leave/{leave_id}/cancel", response_model=None
+)
+def cancel_leave(
+    dong_code: str, week: str, leave_id: int, session: SessionDep, actor: ActorDep("plan.edit")
+) -> Response:
+    schedule.get_place(session, actor=actor, dong_code=dong_code, action="outreach.leave.cancel")
+    staffing.cancel_leave(session, leave_id=leave_id, dong_code=dong_code, actor=actor)
+    return RedirectResponse(_week_url(dong_code, week) + "#leave", status_code=303)
+
+
 @router.post("/outreach/centers/{dong_code}/weeks/{week}/leave", response_model=None)
 def leave(
     dong_code: str,

@@ -168,6 +168,8 @@ class WeekView:
     unplanned: list[UnplannedRow]
     unplanned_total: int
     this_week: str
+    # The week's leave entries with who and what, for the list under the leave form.
+    leaves: list[tuple[StaffLeave, OutreachStaff, str]] = field(default_factory=list)
 
     @property
     def prev_week(self) -> str:
@@ -233,6 +235,7 @@ def week_view(
     leaves = staffing.list_leave(
         session, staff_ids=[s.id for s in staff if s.id], start=monday, end=sunday
     )
+    by_id = {st.id: st for st in staff}
     leave_of: dict[int, list[StaffLeave]] = defaultdict(list)
     for lv in leaves:
         leave_of[lv.staff_id].append(lv)
@@ -277,6 +280,11 @@ def week_view(
         unplanned=unplanned,
         unplanned_total=total,
         this_week=outreach_service.week_of(today),
+        leaves=[
+            (lv, by_id[lv.staff_id], _leave_label([lv], max(lv.starts_on, monday)) or "")
+            for lv in sorted(leaves, key=lambda lv: (lv.starts_on, lv.staff_id))
+            if lv.staff_id in by_id
+        ],
     )
 
 

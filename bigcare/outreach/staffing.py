@@ -99,6 +99,24 @@ def add_leave(
     return leave
 
 
+def cancel_leave(session: Session, *, leave_id: int, dong_code: str, actor: Actor) -> StaffLeave:
+    """Take back leave entered by mistake (the week is then re-planned by the caller).
+    Raises NotFound (also for another center's staff)."""
+    leave = session.get(StaffLeave, leave_id)
+    staff = session.get(OutreachStaff, leave.staff_id) if leave else None
+    if leave is None or staff is None or staff.dong_code != dong_code:
+        raise NotFound("휴가 기록을 찾을 수 없습니다")
+    session.delete(leave)
+    audit.record(
+        session,
+        actor=actor,
+        action="outreach.leave.cancel",
+        target=f"staff:{staff.id} {leave.starts_on}",
+    )
+    session.flush()
+    return leave
+
+
 def staff_for_users(session: Session, *, dong_code: str) -> list[OutreachStaff]:
     """Make sure every planner and nurse account of the center has its staff row."""
     users = session.exec(

@@ -405,8 +405,27 @@ def test_sick_leave_from_the_week_page_then_replan_moves_that_staff_members_visi
     assert "끝나는 날이 시작하는 날보다 앞섭니다" in refused.text
     whole_week = {"staff_id": sick.id, "starts_on": days[0], "ends_on": days[-1], "kind": "sick"}
     assert post(browser, f"{url}/leave", whole_week).status_code == 303
+    page = browser.get(url).text
+    assert "주의 휴가 기록" in page and "병가" in page
     assert post(browser, f"{url}/replan").status_code == 303
     visits = service.plan_visits(session, plan.id or 0)
     assert len(visits) >= 6  # plus any lone 75+ resident the refresh found
     assert not [v for v in visits if v.staff_id == sick.id]
     assert plan.moved_last and plan.moved_last > 0
+
+
+def test_leave_entered_by_mistake_is_cancelled_from_the_week_page(
+    client: TestClient, session: Session, dong: Dong
+) -> None:
+    staff = world.make_staff(session, dong)
+    week = service.week_of(seoul_today() + timedelta(days=7))
+    monday = service.workdays(week)[0]
+    browser = signed_in(client, session, Role.CENTER_MANAGER, dong.code)
+    url = f"/outreach/centers/{dong.code}/weeks/{week}"
+    one_day = {"staff_id": staff.id, "starts_on": monday, "ends_on": monday, "kind": "annual"}
+    assert post(browser, f"{url}/leave", one_day).status_code == 303
+    [leave_id] = re.findall(r"/leave/(\d+)/cancel", browser.get(url).text)
+    other = signed_in(client, session, Role.CENTER_MANAGER, world.make_center(session).code)
+    assert post(other, f"{url}/leave/{leave_id}/cancel").status_code == 404
+    assert post(browser, f"{url}/leave/{leave_id}/cancel").status_code == 303
+    assert "/cancel" not in browser.get(url).text
