@@ -3,6 +3,7 @@ same function runs in a process pool today and as a task on a queue (procrastina
 Centers share nothing while planning, so they run side by side."""
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -10,13 +11,17 @@ from datetime import date
 from functools import cache
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from bigcare import db
 from bigcare.auth.service import Actor
 from bigcare.db import make_engine
 from bigcare.outreach import crisis, places, rules, service, targets
 from bigcare.outreach.models import WeekPlan
 from bigcare.privacy.crypto import Keyring
+
+LOCKED_ATTEMPTS = 4
 
 
 @dataclass
@@ -84,26 +89,43 @@ def _engine(url: str) -> Engine:
 def plan_center(url: str, dong_code: str, week: str, today: str, seconds: float) -> dict:
     """Plan one center's week in its own transaction (the job body)."""
     result = CenterResult(dong_code=dong_code, week=week)
-    try:
-        with Session(_engine(url)) as session:
-            plan = service.plan_week(
-                session,
-                dong_code=dong_code,
-                week=week,
-                actor=None,
-                today=date.fromisoformat(today),
-                seconds=seconds,
-            )
-            session.commit()
-            result.plan_id = plan.id
-            result.visits = plan.visits_planned
-            result.must_total, result.must_planned = plan.must_total, plan.must_planned
-            result.unplanned = plan.targets_unplanned
-            result.travel_min, result.work_min = plan.travel_min, plan.work_min
-            result.seconds = plan.solver_seconds
-    except Exception as exc:  # a job reports its failure; the others go on
-        result.error = f"{type(exc).__name__}: {exc}"[:300]
+    for attempt in range(1, LOCKED_ATTEMPTS + 1):
+        try:
+            _plan_one(url, result, today=date.fromisoformat(today), seconds=seconds)
+            result.error = None
+            break
+        except OperationalError as exc:
+            # SQLite has one writer: now and then a job is told "database is locked" at
+            # BEGIN although the other worker's transactions last well under a second.
+            # The job did nothing yet, so it is simply tried again.
+            result.error = f"{type(exc).__name__}: {exc}"[:300]
+            if not (db.is_sqlite(url) and "locked" in str(exc)) or attempt == LOCKED_ATTEMPTS:
+                break
+            time.sleep(0.2 * attempt)
+        except Exception as exc:  # a job reports its failure; the others go on
+            result.error = f"{type(exc).__name__}: {exc}"[:300]
+            break
     return asdict(result)
+
+
+def _plan_one(url: str, result: CenterResult, *, today: date, seconds: float) -> None:
+    with Session(_engine(url)) as session:
+        plan = service.plan_week(
+            session,
+            dong_code=result.dong_code,
+            week=result.week,
+            actor=None,
+            today=today,
+            seconds=seconds,
+        )
+        # Read before the commit: afterwards each attribute would be read again.
+        result.plan_id = plan.id
+        result.visits = plan.visits_planned
+        result.must_total, result.must_planned = plan.must_total, plan.must_planned
+        result.unplanned = plan.targets_unplanned
+        result.travel_min, result.work_min = plan.travel_min, plan.work_min
+        result.seconds = plan.solver_seconds
+        session.commit()
 
 
 def plan_centers(
