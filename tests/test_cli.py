@@ -1,6 +1,7 @@
 """The `bigcare` command, run the way an operator runs it."""
 
 import logging
+import random
 import re
 import socket
 import stat
@@ -20,13 +21,16 @@ from bigcare.auth import sessions as auth_sessions
 from bigcare.auth.models import AccessLog, User
 from bigcare.auth.permissions import Role, requires_second_factor
 from bigcare.cases import service as cases_service
+from bigcare.cases.models import Household, HouseholdMember
 from bigcare.cli import QuerylessAccessLog, app
 from bigcare.config import get_settings
 from bigcare.db import make_engine, seoul_today
 from bigcare.linkage.models import Person
 from bigcare.outreach import calendar as outreach_calendar
+from bigcare.outreach import service as outreach_service
+from bigcare.outreach.models import OutreachStaff
 from bigcare.privacy.crypto import Keyring, read_key_file, write_key_file
-from bigcare.privacy.rrn import parse_rrn
+from bigcare.privacy.rrn import make_rrn, parse_rrn
 from tests.conftest import ScratchDatabases, TestDatabase
 from tests.factories import PASSWORD, make_person, make_user
 
@@ -494,3 +498,33 @@ def test_demo_no_serve_prints_the_accounts_and_seals_every_rrn(
         stored += wal.read_bytes()
     for rrn in rrns:
         assert rrn.encode() not in stored and rrn.replace("-", "").encode() not in stored
+
+
+def test_plan_command_chooses_targets_by_rule_and_plans_the_center(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyring = Keyring.generate()
+    monkeypatch.setenv("BIGCARE_DATA_KEY", keyring.serialize())
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["seed"]).exit_code == 0
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        # A woman of 80 living alone in 개포1동: the monthly 75+ rule selects her.
+        person = make_person(
+            session, keyring=keyring, rrn=make_rrn(date(1946, 5, 1), "F", rng=random.Random(3))
+        )
+        household = Household(dong_code="1123068", address="서울특별시 강남구 개포로 1")
+        session.add(household)
+        session.flush()
+        session.add(HouseholdMember(person_id=person.id or 0, household_id=household.id or 0))
+        session.add(OutreachStaff(dong_code="1123068", name="김플래너", role="planner"))
+        session.commit()
+    engine.dispose()
+    week = outreach_service.week_of(seoul_today() + timedelta(days=7))
+    both = runner.invoke(app, ["plan", "--week", week, "--center", "1123068", "--all"])
+    assert both.exit_code == 2 and "하나를 주세요" in both.output
+    result = runner.invoke(app, ["plan", "--week", week, "--center", "1123068", "--seconds", "0.3"])
+    assert result.exit_code == 0, result.output
+    assert "센터 1곳, 방문 1건 계획" in result.output
+    assert _count(database_url, "visit_target WHERE rule_code = 'alone75'") == 1
+    assert _count(database_url, f"week_plan WHERE week = '{week}' AND visits_planned = 1") == 1
