@@ -27,6 +27,7 @@ def test_caseworker_sees_only_the_own_centers_menu_and_residents(
         "우리 센터",
         "대상자",
         "사례관리",
+        "방문 일정",
         "동일인 검토",
         "시설",
         "자료 받기",

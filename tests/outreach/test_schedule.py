@@ -92,8 +92,13 @@ def dong(session: Session) -> Dong:
     return world.make_center(session)
 
 
-def _logged(session: Session, action: str) -> list[AccessLog]:
-    query = select(AccessLog).where(AccessLog.action == action).order_by(col(AccessLog.id))
+def _logged(session: Session, action: str, actor: Actor) -> list[AccessLog]:
+    """The actor's access-log rows of this kind (other tests' committed rows left out)."""
+    query = (
+        select(AccessLog)
+        .where(AccessLog.action == action, AccessLog.user_id == actor.user_id)
+        .order_by(col(AccessLog.id))
+    )
     return list(session.exec(query).all())
 
 
@@ -144,7 +149,7 @@ def test_week_lists_unplanned_targets_must_first_and_logs_each_person(
     # Not yet due to start (February) and already done are not this week's to plan.
     assert [u.target.id for u in view.unplanned] == [must.id, later.id]
     assert view.unplanned_total == 2
-    logged = _logged(session, "outreach.week.read")
+    logged = _logged(session, "outreach.week.read", manager)
     assert [r.subject_person_id for r in logged] == [must.person_id, later.person_id]
 
 
@@ -155,9 +160,9 @@ def test_another_dongs_week_is_not_found_and_the_attempt_logged(
     planner = actor(session, Role.WELFARE_PLANNER, dong.code)
     with pytest.raises(NotFound):
         schedule.week_view(session, actor=planner, dong_code=other.code, week=WEEK, today=MONDAY)
-    assert [(r.outcome, r.subject_person_id) for r in _logged(session, "outreach.week.read")] == [
-        ("not_found", None)
-    ]
+    assert [
+        (r.outcome, r.subject_person_id) for r in _logged(session, "outreach.week.read", planner)
+    ] == [("not_found", None)]
     with pytest.raises(NotFound):
         schedule.week_view(
             session, actor=planner, dong_code=dong.code, week="2025-53", today=MONDAY
@@ -197,7 +202,7 @@ def test_day_lists_visits_in_order_and_draws_the_route(
     # True proportions: 0.01° of longitude is cos(lat) times as long as 0.01° of latitude.
     ratio = (ex - cx) / (2 * (cy - ny))
     assert ratio == pytest.approx(math.cos(math.radians(dong.lat)), rel=0.01)
-    logged = _logged(session, "outreach.day.read")
+    logged = _logged(session, "outreach.day.read", nurse)
     assert [r.subject_person_id for r in logged] == [
         east.person_id,
         north.person_id,
