@@ -16,7 +16,7 @@ from bigcare.cases.models import Household
 from bigcare.cases.workflow import FormErrors
 from bigcare.db import utcnow
 from bigcare.districts.models import Center, Dong
-from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from bigcare.errors import Conflict, FieldError, InvalidInput, NotFound
 from bigcare.outreach import calendar, places, solver, staffing, travel
 from bigcare.outreach.models import Visit, VisitRule, VisitTarget, WeekPlan
 
@@ -657,9 +657,3 @@ def _resequence(session: Session, *, plan_id: int, staff_id: int, day: date) -> 
 
 def _hm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def require_plan_edit(actor: Actor) -> None:
-    """Planning needs plan.edit (routes check it too; the CLI acts as an operator)."""
-    if not actor.can("plan.edit"):
-        raise PermissionDenied("방문 일정을 바꿀 권한이 없습니다")
