@@ -2,7 +2,7 @@
 the planner fills. Lunch is respected by planning the morning and the afternoon as separate
 shifts that both start and end at the center."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -123,6 +123,7 @@ def pair_halves(
     *,
     must_minutes: int = 0,
     planner_reserve: tuple[int, int] = (0, 0),
+    keep: Collection[tuple[int, int, date, int]] = (),
 ) -> list[PairHalf]:
     """Choose the half-days a planner and a nurse go out together, enough for `pair_minutes`
     of joint visits (with a quarter on top for travel), spread over the week: mornings
@@ -132,7 +133,9 @@ def pair_halves(
     The `must_minutes` of joint must-visits are covered whatever they cost; beyond them a
     joint half-day is taken only while the planners keep `planner_reserve` (visits, minutes)
     of their own half-days for their own must-visits: an optional joint visit never takes
-    the place a planner's must-visit needs."""
+    the place a planner's must-visit needs. `keep` (planner, nurse, day, minute of a joint
+    visit): in a re-plan the pairs already going out together stay paired first, so their
+    visits need not move."""
     if pair_minutes <= 0:
         return []
     nurses = [h for h in halves if h.role == "nurse"]
@@ -145,8 +148,40 @@ def pair_halves(
     joint: dict[int, int] = {}
     out: list[PairHalf] = []
     covered = 0
+
+    def take(planner: HalfDay, nurse: HalfDay) -> None:
+        nonlocal places, minutes, covered
+        used.update((planner, nurse))
+        joint[planner.staff_id] = joint.get(planner.staff_id, 0) + 1
+        places -= planner.max_visits
+        minutes -= planner.end - planner.start
+        covered += min(planner.end, nurse.end) - max(planner.start, nurse.start)
+        out.append(PairHalf(planner, nurse))
+
+    def at(pool: list[HalfDay], staff_id: int, day: date, minute: int) -> HalfDay | None:
+        return next(
+            (
+                h
+                for h in pool
+                if h not in used
+                and h.staff_id == staff_id
+                and h.day == day
+                and h.start <= minute < h.end
+            ),
+            None,
+        )
+
+    for planner_id, nurse_id, day, minute in keep:
+        planner_half, nurse_half = (
+            at(planners, planner_id, day, minute),
+            at(nurses, nurse_id, day, minute),
+        )
+        if planner_half and nurse_half and planner_half.half == nurse_half.half:
+            take(planner_half, nurse_half)
     order = sorted(nurses, key=lambda h: (HALVES.index(h.half), h.day, h.staff_id))
     for nurse in order:
+        if nurse in used:
+            continue
         if covered >= pair_minutes * 1.25:
             break
         free = [
@@ -160,10 +195,5 @@ def pair_halves(
             or minutes - (planner.end - planner.start) < planner_reserve[1]
         ):
             continue
-        used.update((planner, nurse))
-        joint[planner.staff_id] = joint.get(planner.staff_id, 0) + 1
-        places -= planner.max_visits
-        minutes -= planner.end - planner.start
-        covered += min(planner.end, nurse.end) - max(planner.start, nurse.start)
-        out.append(PairHalf(planner, nurse))
+        take(planner, nurse)
     return out

@@ -139,10 +139,12 @@ def build_week(
     from_day: date,
     kept: Sequence[Visit],
     current: dict[int, tuple[tuple[int, ...], date]],
+    joint: Sequence[Visit] = (),
 ) -> WeekProblem:
     """A center-week as the solver sees it: shifts from the staff calendar, jobs from the
     open targets (plus the kept visits, pinned to their staff member, day and time) and the
-    travel matrix. `current`: target → (team, day) it holds in the plan being re-planned."""
+    travel matrix. `current`: target → (team, day) it holds in the plan being re-planned;
+    `joint`: its planner-and-nurse visits (those pairs stay paired on those half-days)."""
     dong = session.get(Dong, dong_code)
     if dong is None:
         raise NotFound("주민센터를 찾을 수 없습니다")
@@ -232,6 +234,11 @@ def build_week(
         pair_min,
         must_minutes=pair_must,
         planner_reserve=(planner_must, round(planner_must_min * 1.25)),
+        keep=[
+            (v.staff_id, v.partner_staff_id, v.day, v.start_min)
+            for v in joint
+            if v.partner_staff_id
+        ],
     )
     used = {h for p in pairs for h in (p.planner, p.nurse)}
     day_index = {d: i for i, d in enumerate(days)}
@@ -499,6 +506,7 @@ def replan_week(
         from_day=start,
         kept=kept,
         current=current,
+        joint=[*before, *kept],
     )
     warm = _warm(w, before, kept)
     result = _solve(w, seconds=seconds, warm=warm)

@@ -103,3 +103,14 @@ def test_optional_joint_visits_never_take_the_half_days_a_planners_must_visits_n
         sum(min(p.planner.end, p.nurse.end) - max(p.planner.start, p.nurse.start) for p in forced)
         >= 600
     )
+
+
+def test_a_replan_keeps_the_pairs_already_going_out_together() -> None:
+    week = [date(2026, 12, 7 + i) for i in range(5)]
+    halves = calendar.staff_halves([_staff(1), _staff(2), _staff(3, "nurse")], [], week)
+    # The plan paired planner 2 with the nurse on Thursday afternoon; fresh sizing would
+    # pick Monday morning with planner 1.
+    kept = calendar.pair_halves(halves, 120, keep=[(2, 3, date(2026, 12, 10), 14 * 60)])
+    assert [(p.planner.staff_id, p.planner.day, p.planner.half) for p in kept] == [
+        (2, date(2026, 12, 10), "pm")
+    ]
